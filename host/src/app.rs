@@ -1,0 +1,71 @@
+//! Wiring: build the runtime, load plugins, build the router, then serve or report.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use rmcp::ServiceExt;
+
+use crate::cli::ServeArgs;
+use crate::docker::DockerConnector;
+use crate::router::Router;
+use crate::runtime::Runtime;
+use crate::transport::mcp::McpServer;
+
+pub async fn build_router(args: &ServeArgs) -> anyhow::Result<Router> {
+    let policy = args.policy();
+    let cache_root = args.cache_root();
+    let runtime = Arc::new(Runtime::new(args.limits(), cache_root.as_deref(), Arc::new(DockerConnector::new()))?);
+    let builtins = if args.no_default_plugins { Vec::new() } else { crate::embedded::builtin_plugins() };
+    let (plugins, refused_at_load) = crate::loader::load_all(&runtime, builtins, &args.plugin_dirs).await?;
+    for name in policy.grants.keys() {
+        if !plugins.iter().any(|p| &p.manifest.name == name) {
+            tracing::warn!(plugin = %name, "--grant names a plugin that is not loaded");
+        }
+    }
+    let mut router = Router::new(runtime, plugins, &policy);
+    router.add_refused(refused_at_load);
+    Ok(router)
+}
+
+/// `bulkhead serve`: MCP over stdio until the client closes stdin.
+pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let router = Arc::new(build_router(&args).await?);
+    tracing::info!(tools = router.listed().count(), "serving MCP over stdio");
+    let service = McpServer::new(router)
+        .serve(rmcp::transport::stdio())
+        .await
+        .context("MCP session did not start")?;
+    let reason = service.waiting().await.context("MCP session failed")?;
+    tracing::info!(?reason, "MCP session ended");
+    Ok(())
+}
+
+/// `bulkhead plugins`: a human-readable table on stdout (not a protocol session).
+pub async fn report(args: ServeArgs) -> anyhow::Result<()> {
+    let router = build_router(&args).await?;
+    let mut out = std::io::stdout().lock();
+    let mut current = String::new();
+    for tool in router.all_tools() {
+        let plugin = &tool.plugin;
+        if plugin.manifest.name != current {
+            current = plugin.manifest.name.clone();
+            writeln!(
+                out,
+                "{} {} ({}, sha256 {}, {:?})\n  requests: {}",
+                plugin.manifest.name, plugin.manifest.version, plugin.origin, &plugin.digest[..16], plugin.cache, plugin.requested
+            )?;
+        }
+        let state = if tool.is_listed() { "listed" } else { "hidden" };
+        let hints = match (tool.hints.read_only, tool.hints.destructive) {
+            (true, _) => "read-only",
+            (false, true) => "destructive",
+            (false, false) => "moderate",
+        };
+        writeln!(out, "  {:<28} {:<7} {:<11} needs {}", tool.spec().name, state, hints, tool.spec().declared)?;
+    }
+    for refused in router.refused() {
+        writeln!(out, "refused {}: {}", refused.origin, refused.reason)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! Command-line interface of the `bulkhead` binary.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::capabilities::CapabilitySet;
+use crate::policy::Policy;
+use crate::runtime::Limits;
+
+#[derive(Debug, Parser)]
+#[command(name = "bulkhead", version, propagate_version = true, about = "MCP server that lets AI agents manage Docker through sandboxed WebAssembly plugins")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve MCP over stdio (stdout carries only protocol; logs go to stderr).
+    Serve(ServeArgs),
+    /// Load the plugins as `serve` would and print what each provides and is granted.
+    Plugins(ServeArgs),
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct ServeArgs {
+    /// Also load every `.wasm` component in DIR (repeatable). Such plugins get no
+    /// capability until granted with --grant.
+    #[arg(long = "plugin-dir", value_name = "DIR")]
+    pub plugin_dirs: Vec<PathBuf>,
+
+    /// Grant capabilities to a plugin: NAME=CAP[,CAP…] (repeatable). Replaces a built-in
+    /// plugin's default grant. Example: --grant probe=containers-read
+    #[arg(long = "grant", value_name = "PLUGIN=CAPS", value_parser = parse_grant)]
+    pub grants: Vec<(String, CapabilitySet)>,
+
+    /// Allow destructive operations (container removal, …). Off by default: such
+    /// tools are hidden and refused.
+    #[arg(long, env = "BULKHEAD_ALLOW_DESTRUCTIVE")]
+    pub allow_destructive: bool,
+
+    /// Serve read-only tools only.
+    #[arg(long, env = "BULKHEAD_READ_ONLY", conflicts_with = "allow_destructive")]
+    pub read_only: bool,
+
+    /// Wall-clock limit of one tool call, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), env = "BULKHEAD_CALL_TIMEOUT")]
+    pub call_timeout: u64,
+
+    /// Memory limit of one plugin instance, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(4..=4096), env = "BULKHEAD_MEMORY_LIMIT")]
+    pub memory_limit: u64,
+
+    /// Largest answer one tool call may return, in KiB.
+    #[arg(long, value_name = "KIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(16..=65536))]
+    pub output_limit: u64,
+
+    /// Where compiled plugins are cached. Default: $XDG_CACHE_HOME/bulkhead or
+    /// ~/.cache/bulkhead.
+    #[arg(long, value_name = "DIR", env = "BULKHEAD_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Compile plugins on every start instead of caching them.
+    #[arg(long)]
+    pub no_cache: bool,
+
+    /// Do not load the built-in plugins (only --plugin-dir ones).
+    #[arg(long)]
+    pub no_default_plugins: bool,
+}
+
+fn parse_grant(text: &str) -> Result<(String, CapabilitySet), String> {
+    let (plugin, caps) = text.split_once('=').ok_or_else(|| format!("`{text}`: expected PLUGIN=CAP[,CAP…]"))?;
+    if plugin.is_empty() {
+        return Err(format!("`{text}`: the plugin name is empty"));
+    }
+    let caps = CapabilitySet::parse_list(caps).map_err(|err| err.to_string())?;
+    Ok((plugin.to_string(), caps))
+}
+
+impl ServeArgs {
+    pub fn policy(&self) -> Policy {
+        let mut policy = Policy { allow_destructive: self.allow_destructive, read_only: self.read_only, ..Policy::default() };
+        for (plugin, caps) in &self.grants {
+            let entry = policy.grants.entry(plugin.clone()).or_default();
+            *entry = CapabilitySet::all().intersect(caps.iter().chain(entry.iter()).collect());
+        }
+        policy
+    }
+
+    pub fn limits(&self) -> Limits {
+        Limits {
+            call_timeout: Duration::from_secs(self.call_timeout),
+            memory_bytes: (self.memory_limit as usize) << 20,
+            output_bytes: (self.output_limit as usize) << 10,
+            ..Limits::default()
+        }
+    }
+
+    pub fn cache_root(&self) -> Option<PathBuf> {
+        if self.no_cache {
+            return None;
+        }
+        if let Some(dir) = &self.cache_dir {
+            return Some(dir.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))?;
+        Some(base.join("bulkhead"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::capabilities::Capability;
+
+    #[test]
+    fn grants_parse_and_merge() {
+        let cli = Cli::try_parse_from([
+            "bulkhead", "serve", "--grant", "probe=containers-read", "--grant", "probe=containers-manage",
+        ])
+        .unwrap();
+        let Command::Serve(args) = cli.command else { panic!("serve expected") };
+        let granted = args.policy().grants["probe"];
+        assert!(granted.contains(Capability::ContainersRead) && granted.contains(Capability::ContainersManage));
+    }
+
+    #[test]
+    fn rejects_unknown_capabilities_and_bad_limits() {
+        assert!(Cli::try_parse_from(["bulkhead", "serve", "--grant", "probe=root"]).is_err());
+        assert!(Cli::try_parse_from(["bulkhead", "serve", "--grant", "probe"]).is_err());
+        assert!(Cli::try_parse_from(["bulkhead", "serve", "--call-timeout", "0"]).is_err());
+        assert!(Cli::try_parse_from(["bulkhead", "serve", "--read-only", "--allow-destructive"]).is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! `containers-read`: list, inspect, logs. Safe tier.
+
+use std::collections::HashMap;
+
+use bollard::models::{ContainerInspectResponse, ContainerSummary as EngineSummary, PortMap};
+use bollard::query_parameters::{InspectContainerOptions, ListContainersOptionsBuilder, LogsOptionsBuilder};
+use futures_util::StreamExt;
+
+use super::sanitize::{keep_tail, redact_env_entry, strip_controls};
+use super::{engine_call, map_error};
+use crate::bindings::bulkhead::plugin::containers_read::Host;
+use crate::bindings::bulkhead::plugin::types::{
+    ContainerDetails, ContainerPage, ContainerState, ContainerSummary, KeyValue, ListFilter, LogChunk,
+    LogOptions, MountInfo, NetworkAttachment, PageRequest, PortBinding,
+};
+use crate::bindings::DockerError;
+use crate::capabilities::Capability;
+use crate::runtime::CallState;
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+const DEFAULT_TAIL: u32 = 100;
+const MAX_TAIL: u32 = 10_000;
+const DEFAULT_LOG_BYTES: u32 = 64 << 10;
+const MAX_LOG_BYTES: u32 = 1 << 20;
+
+impl Host for CallState {
+    async fn list_containers(&mut self, filter: ListFilter, page: PageRequest) -> Result<ContainerPage, DockerError> {
+        let docker = self.access.authorize(Capability::ContainersRead).await?;
+        let offset = parse_cursor(page.cursor.as_deref())?;
+        let limit = clamp_or_default(page.limit, DEFAULT_PAGE, MAX_PAGE) as usize;
+        let options = ListContainersOptionsBuilder::new()
+            .all(filter.all)
+            .filters(&engine_filters(&filter))
+            .build();
+        let all = engine_call(&self.access.docker, docker.list_containers(Some(options))).await?;
+        Ok(paginate(all, offset, limit))
+    }
+
+    async fn inspect_container(&mut self, target: String) -> Result<ContainerDetails, DockerError> {
+        let docker = self.access.authorize(Capability::ContainersRead).await?;
+        let target = container_ref(&target)?;
+        let details = engine_call(
+            &self.access.docker,
+            docker.inspect_container(target, None::<InspectContainerOptions>),
+        )
+        .await?;
+        Ok(details_from_engine(details))
+    }
+
+    async fn container_logs(&mut self, target: String, options: LogOptions) -> Result<LogChunk, DockerError> {
+        let docker = self.access.authorize(Capability::ContainersRead).await?;
+        let target = container_ref(&target)?;
+        if !options.stdout && !options.stderr {
+            return Err(DockerError::Invalid("choose stdout, stderr or both".into()));
+        }
+        let tail = clamp_or_default(options.tail, DEFAULT_TAIL, MAX_TAIL);
+        let max_bytes = clamp_or_default(options.max_bytes, DEFAULT_LOG_BYTES, MAX_LOG_BYTES) as usize;
+        let mut builder = LogsOptionsBuilder::new()
+            .follow(false)
+            .stdout(options.stdout)
+            .stderr(options.stderr)
+            .timestamps(options.timestamps)
+            .tail(&tail.to_string());
+        if let Some(since) = options.since {
+            builder = builder.since(unix_seconds(since, "since")?);
+        }
+        if let Some(until) = options.until {
+            builder = builder.until(unix_seconds(until, "until")?);
+        }
+
+        // Read the stream with a bounded buffer: a container can print lines of any
+        // length, and only the newest `max_bytes` are wanted.
+        let mut stream = docker.logs(target, Some(builder.build()));
+        let mut raw: Vec<u8> = Vec::new();
+        let mut dropped = false;
+        while let Some(frame) = stream.next().await {
+            let frame = match frame {
+                Ok(frame) => frame,
+                Err(err) => {
+                    let mapped = map_error(err);
+                    if matches!(mapped, DockerError::Unavailable(_)) {
+                        self.access.docker.reset().await;
+                    }
+                    return Err(mapped);
+                }
+            };
+            raw.extend_from_slice(&frame.into_bytes());
+            if raw.len() > max_bytes * 2 {
+                raw.drain(..raw.len() - max_bytes);
+                dropped = true;
+            }
+        }
+        let text = strip_controls(&String::from_utf8_lossy(&raw));
+        let kept = keep_tail(&text, max_bytes);
+        let truncated = dropped || kept.len() < text.len();
+        Ok(LogChunk {
+            lines: kept.lines().count() as u32,
+            text: kept.to_string(),
+            truncated,
+        })
+    }
+}
+
+/// A container reference must be a plain name or id: it goes into an engine URL path.
+pub(super) fn container_ref(target: &str) -> Result<&str, DockerError> {
+    let trimmed = target.strip_prefix('/').unwrap_or(target);
+    let valid = !trimmed.is_empty()
+        && trimmed.len() <= 255
+        && trimmed.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if valid {
+        Ok(trimmed)
+    } else {
+        Err(DockerError::Invalid(format!(
+            "`{}` is not a container name or id (letters, digits, `_`, `.`, `-`)",
+            super::sanitize::one_line(target, 80)
+        )))
+    }
+}
+
+fn clamp_or_default(value: u32, default: u32, max: u32) -> u32 {
+    if value == 0 { default } else { value.min(max) }
+}
+
+fn unix_seconds(value: i64, field: &str) -> Result<i32, DockerError> {
+    i32::try_from(value)
+        .ok()
+        .filter(|secs| *secs >= 0)
+        .ok_or_else(|| DockerError::Invalid(format!("`{field}` must be a Unix time in seconds")))
+}
+
+fn parse_cursor(cursor: Option<&str>) -> Result<usize, DockerError> {
+    match cursor {
+        None | Some("") => Ok(0),
+        Some(text) => text
+            .parse()
+            .map_err(|_| DockerError::Invalid("`cursor` is not one this server handed out".into())),
+    }
+}
+
+fn engine_filters(filter: &ListFilter) -> HashMap<String, Vec<String>> {
+    let mut filters = HashMap::new();
+    if let Some(name) = filter.name.as_ref().filter(|n| !n.is_empty()) {
+        filters.insert("name".to_string(), vec![name.clone()]);
+    }
+    if !filter.status.is_empty() {
+        filters.insert("status".to_string(), filter.status.clone());
+    }
+    if !filter.labels.is_empty() {
+        filters.insert("label".to_string(), filter.labels.clone());
+    }
+    if let Some(ancestor) = filter.ancestor.as_ref().filter(|a| !a.is_empty()) {
+        filters.insert("ancestor".to_string(), vec![ancestor.clone()]);
+    }
+    filters
+}
+
+fn paginate(mut all: Vec<EngineSummary>, offset: usize, limit: usize) -> ContainerPage {
+    // The engine lists newest first; keep that order stable across pages.
+    all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+    let total = all.len();
+    let end = offset.saturating_add(limit).min(total);
+    let items = if offset < total { all.drain(offset..end).map(summary_from_engine).collect() } else { Vec::new() };
+    ContainerPage {
+        items,
+        total: total as u32,
+        next_cursor: (end < total).then(|| end.to_string()),
+    }
+}
+
+fn summary_from_engine(summary: EngineSummary) -> ContainerSummary {
+    let ports = summary
+        .ports
+        .unwrap_or_default()
+        .into_iter()
+        .map(|port| PortBinding {
+            container_port: port.private_port,
+            protocol: port.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
+            host_ip: port.ip,
+            host_port: port.public_port,
+        })
+        .collect();
+    ContainerSummary {
+        id: summary.id.unwrap_or_default(),
+        names: summary
+            .names
+            .unwrap_or_default()
+            .into_iter()
+            .map(|name| name.trim_start_matches('/').to_string())
+            .collect(),
+        image: summary.image.unwrap_or_default(),
+        image_id: summary.image_id.unwrap_or_default(),
+        command: summary.command.unwrap_or_default(),
+        created: summary.created.unwrap_or_default(),
+        state: summary.state.map(|s| s.to_string()).unwrap_or_default(),
+        status: summary.status.unwrap_or_default(),
+        ports,
+        labels: sorted_labels(summary.labels),
+    }
+}
+
+pub(super) fn sorted_labels(labels: Option<HashMap<String, String>>) -> Vec<KeyValue> {
+    let mut labels: Vec<KeyValue> = labels
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| KeyValue { key, value })
+        .collect();
+    labels.sort_by(|a, b| a.key.cmp(&b.key));
+    labels
+}
+
+fn ports_from_map(map: Option<PortMap>) -> Vec<PortBinding> {
+    let mut ports = Vec::new();
+    for (key, bindings) in map.unwrap_or_default() {
+        let (port, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
+        let Ok(container_port) = port.parse::<u16>() else { continue };
+        let bindings = bindings.unwrap_or_default();
+        if bindings.is_empty() {
+            ports.push(PortBinding { container_port, protocol: protocol.to_string(), host_ip: None, host_port: None });
+        }
+        for binding in bindings {
+            ports.push(PortBinding {
+                container_port,
+                protocol: protocol.to_string(),
+                host_ip: binding.host_ip.filter(|ip| !ip.is_empty()),
+                host_port: binding.host_port.and_then(|p| p.parse().ok()),
+            });
+        }
+    }
+    ports.sort_by(|a, b| (a.container_port, &a.protocol, a.host_port).cmp(&(b.container_port, &b.protocol, b.host_port)));
+    ports
+}
+
+fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
+    let config = details.config.unwrap_or_default();
+    let host = details.host_config.unwrap_or_default();
+    let state = details.state.unwrap_or_default();
+    let network = details.network_settings.unwrap_or_default();
+    let mut networks: Vec<NetworkAttachment> = network
+        .networks
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(name, endpoint)| NetworkAttachment {
+            network: name,
+            ip_address: endpoint.ip_address.filter(|s| !s.is_empty()),
+            gateway: endpoint.gateway.filter(|s| !s.is_empty()),
+            mac_address: endpoint.mac_address.filter(|s| !s.is_empty()),
+        })
+        .collect();
+    networks.sort_by(|a, b| a.network.cmp(&b.network));
+    let restart_policy = host.restart_policy.and_then(|policy| {
+        let name = policy.name?.to_string();
+        if name.is_empty() {
+            return None;
+        }
+        Some(match policy.maximum_retry_count {
+            Some(count) if count > 0 && name == "on-failure" => format!("{name}:{count}"),
+            _ => name,
+        })
+    });
+    ContainerDetails {
+        id: details.id.unwrap_or_default(),
+        name: details.name.unwrap_or_default().trim_start_matches('/').to_string(),
+        image: config.image.unwrap_or_default(),
+        image_id: details.image.unwrap_or_default(),
+        created: details.created.map(|c| c.to_string()).unwrap_or_default(),
+        state: ContainerState {
+            status: state.status.map(|s| s.to_string()).unwrap_or_default(),
+            running: state.running.unwrap_or(false),
+            paused: state.paused.unwrap_or(false),
+            restarting: state.restarting.unwrap_or(false),
+            oom_killed: state.oom_killed.unwrap_or(false),
+            exit_code: state.exit_code.unwrap_or(0),
+            error: state.error.filter(|e| !e.is_empty()).map(|e| super::sanitize::one_line(&e, 512)),
+            started_at: state.started_at.filter(|s| !s.starts_with("0001-")),
+            finished_at: state.finished_at.filter(|s| !s.starts_with("0001-")),
+        },
+        cmd: config.cmd.unwrap_or_default(),
+        entrypoint: config.entrypoint.unwrap_or_default(),
+        env: config.env.unwrap_or_default().iter().map(|e| redact_env_entry(e)).collect(),
+        working_dir: config.working_dir.filter(|s| !s.is_empty()),
+        user: config.user.filter(|s| !s.is_empty()),
+        labels: sorted_labels(config.labels),
+        restart_policy,
+        restart_count: details.restart_count.unwrap_or(0),
+        network_mode: host.network_mode.filter(|s| !s.is_empty()),
+        memory_bytes: host.memory.filter(|m| *m > 0),
+        nano_cpus: host.nano_cpus.filter(|n| *n > 0),
+        pids_limit: host.pids_limit.filter(|p| *p > 0),
+        read_only_rootfs: host.readonly_rootfs.unwrap_or(false),
+        privileged: host.privileged.unwrap_or(false),
+        ports: ports_from_map(network.ports),
+        mounts: details
+            .mounts
+            .unwrap_or_default()
+            .into_iter()
+            .map(|mount| MountInfo {
+                kind: mount.typ.map(|t| t.to_string()).unwrap_or_default(),
+                source: mount.source.unwrap_or_default(),
+                destination: mount.destination.unwrap_or_default(),
+                read_write: mount.rw.unwrap_or(false),
+            })
+            .collect(),
+        networks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine_summary(id: &str, created: i64) -> EngineSummary {
+        EngineSummary { id: Some(id.into()), created: Some(created), ..Default::default() }
+    }
+
+    #[test]
+    fn pages_walk_the_whole_list_once() {
+        let all: Vec<EngineSummary> = (0..5).map(|i| engine_summary(&format!("c{i}"), i)).collect();
+        let first = paginate(all.clone(), 0, 2);
+        assert_eq!(first.total, 5);
+        assert_eq!(first.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c4", "c3"]);
+        let cursor = parse_cursor(first.next_cursor.as_deref()).unwrap();
+        let second = paginate(all.clone(), cursor, 2);
+        assert_eq!(second.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c2", "c1"]);
+        let last = paginate(all.clone(), parse_cursor(second.next_cursor.as_deref()).unwrap(), 2);
+        assert_eq!(last.items.len(), 1);
+        assert_eq!(last.next_cursor, None);
+        assert!(paginate(all, 99, 2).items.is_empty());
+    }
+
+    #[test]
+    fn rejects_foreign_cursors_and_odd_references() {
+        assert!(matches!(parse_cursor(Some("abc")), Err(DockerError::Invalid(_))));
+        assert_eq!(container_ref("/web").unwrap(), "web");
+        assert_eq!(container_ref("3f2a9c").unwrap(), "3f2a9c");
+        for bad in ["", "../images/json", "a b", "web?force=1", &"x".repeat(300)] {
+            assert!(matches!(container_ref(bad), Err(DockerError::Invalid(_))), "{bad}");
+        }
+    }
+
+    #[test]
+    fn clamps_sizes() {
+        assert_eq!(clamp_or_default(0, 50, 200), 50);
+        assert_eq!(clamp_or_default(500, 50, 200), 200);
+        assert_eq!(clamp_or_default(7, 50, 200), 7);
+    }
+}

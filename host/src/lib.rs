@@ -1,0 +1,20 @@
+//! Bulkhead: an MCP server that lets AI agents manage Docker through sandboxed
+//! WebAssembly plugins.
+//!
+//! A tool call flows `transport` → `router` (gate, schema validation) → `runtime`
+//! (fresh limited instance) → plugin → `docker` host imports (capability check,
+//! argument policy) → engine. See DESIGN.md for the whole picture.
+
+pub mod app;
+pub mod bindings;
+pub mod capabilities;
+pub mod cli;
+pub mod docker;
+pub mod embedded;
+pub mod errors;
+pub mod loader;
+pub mod policy;
+pub mod router;
+pub mod runtime;
+mod services;
+pub mod transport;

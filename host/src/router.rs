@@ -1,0 +1,250 @@
+//! Tool name → plugin, the safety gate, argument validation and answer checks. Knows
+//! nothing of MCP: the transport adapter turns its answers into protocol messages.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde_json::{Map, Value};
+
+use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
+use crate::docker::sanitize::{strip_controls, truncate_at_char};
+use crate::errors::{ErrorCode, ToolFailure};
+use crate::policy::Policy;
+use crate::runtime::{LoadedPlugin, Runtime, ToolSpec};
+
+/// At most this many schema violations are reported for one call.
+const MAX_REPORTED_VIOLATIONS: usize = 5;
+/// A plugin's error message or hint is cut to this many bytes.
+const MAX_ERROR_TEXT: usize = 2048;
+
+/// One tool as the router serves it.
+pub struct RoutedTool {
+    pub plugin: Arc<LoadedPlugin>,
+    index: usize,
+    pub hints: DerivedHints,
+    /// What a call of this tool may use: declared ∩ the plugin's effective grant.
+    allowed: CapabilitySet,
+    /// Why the tool is hidden from `tools/list` and refused, if it is.
+    refusal: Option<ToolFailure>,
+}
+
+impl RoutedTool {
+    pub fn spec(&self) -> &ToolSpec {
+        &self.plugin.manifest.tools[self.index]
+    }
+
+    pub fn is_listed(&self) -> bool {
+        self.refusal.is_none()
+    }
+}
+
+/// A plugin that could not be served, and why.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub origin: String,
+    pub reason: String,
+}
+
+/// The answer to a call of a known tool.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    Success { text: String, structured: Option<Value> },
+    Failure(ToolFailure),
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum RouteError {
+    #[error("unknown tool `{0}`")]
+    UnknownTool(String),
+}
+
+pub struct Router {
+    runtime: Arc<Runtime>,
+    tools: Vec<RoutedTool>,
+    by_name: HashMap<String, usize>,
+    refused: Vec<Refused>,
+}
+
+impl Router {
+    /// Registers plugins in order (built-ins first). A plugin whose name or any tool name
+    /// is already taken is refused whole: nothing may shadow a loaded tool.
+    pub fn new(runtime: Arc<Runtime>, plugins: Vec<LoadedPlugin>, policy: &Policy) -> Self {
+        let mut router = Router { runtime, tools: Vec::new(), by_name: HashMap::new(), refused: Vec::new() };
+        let mut plugin_names: Vec<String> = Vec::new();
+        for plugin in plugins {
+            let name = plugin.manifest.name.clone();
+            if plugin_names.contains(&name) {
+                router.refuse(&plugin, format!("a plugin named `{name}` is already loaded"));
+                continue;
+            }
+            if let Some(taken) = plugin.manifest.tools.iter().find(|t| router.by_name.contains_key(&t.name)) {
+                router.refuse(&plugin, format!("tool `{}` is already provided by another plugin", taken.name));
+                continue;
+            }
+            let granted = policy.granted(&name, plugin.builtin_grant);
+            let effective = effective_grant(plugin.requested, granted, policy.ceiling());
+            tracing::info!(plugin = %name, requested = %plugin.requested, granted = %granted, effective = %effective, "capabilities");
+            let plugin = Arc::new(plugin);
+            for (index, spec) in plugin.manifest.tools.iter().enumerate() {
+                let refusal = refusal(&name, spec, plugin.requested, effective, policy);
+                if let Some(reason) = &refusal {
+                    tracing::info!(tool = %spec.name, "hidden: {}", reason.message);
+                }
+                router.by_name.insert(spec.name.clone(), router.tools.len());
+                router.tools.push(RoutedTool {
+                    plugin: Arc::clone(&plugin),
+                    index,
+                    hints: derive_hints(spec.declared),
+                    allowed: spec.declared.intersect(effective),
+                    refusal,
+                });
+            }
+            plugin_names.push(name);
+        }
+        router
+    }
+
+    fn refuse(&mut self, plugin: &LoadedPlugin, reason: String) {
+        tracing::error!(origin = %plugin.origin, "plugin refused: {reason}");
+        self.refused.push(Refused { origin: plugin.origin.clone(), reason });
+    }
+
+    /// Tools a client may see, in load order.
+    pub fn listed(&self) -> impl Iterator<Item = &RoutedTool> {
+        self.tools.iter().filter(|t| t.is_listed())
+    }
+
+    pub fn all_tools(&self) -> &[RoutedTool] {
+        &self.tools
+    }
+
+    /// Records plugins that failed before they reached the router.
+    pub fn add_refused(&mut self, refused: Vec<Refused>) {
+        self.refused.extend(refused);
+    }
+
+    pub fn refused(&self) -> &[Refused] {
+        &self.refused
+    }
+
+    /// Gate, validate, run, check. Only an unknown tool is a protocol-level error;
+    /// everything else is an answer the model can read and act on.
+    pub async fn call(&self, name: &str, arguments: Option<Map<String, Value>>) -> Result<Answer, RouteError> {
+        let tool = self.by_name.get(name).map(|&i| &self.tools[i]).ok_or_else(|| RouteError::UnknownTool(name.to_string()))?;
+        let started = Instant::now();
+        let answer = self.run(tool, arguments).await;
+        let outcome = match &answer {
+            Answer::Success { .. } => "ok",
+            Answer::Failure(failure) => failure.code.as_str(),
+        };
+        tracing::info!(
+            target: "bulkhead::audit",
+            plugin = %tool.plugin.manifest.name,
+            tool = name,
+            capabilities = %tool.allowed,
+            outcome,
+            duration_ms = started.elapsed().as_millis() as u64,
+            "tool call"
+        );
+        Ok(answer)
+    }
+
+    async fn run(&self, tool: &RoutedTool, arguments: Option<Map<String, Value>>) -> Answer {
+        if let Some(refusal) = &tool.refusal {
+            return Answer::Failure(refusal.clone());
+        }
+        let spec = tool.spec();
+        let arguments = Value::Object(arguments.unwrap_or_default());
+        if let Err(failure) = validate_arguments(spec, &arguments) {
+            return Answer::Failure(failure);
+        }
+        match self.runtime.call(&tool.plugin, &spec.name, tool.allowed, arguments.to_string()).await {
+            Ok(output) => check_output(&tool.plugin.manifest.name, spec, output, self.runtime.limits().output_bytes),
+            Err(failure) => Answer::Failure(sanitize_failure(failure)),
+        }
+    }
+}
+
+/// Why a tool must be hidden, if it must.
+fn refusal(plugin: &str, spec: &ToolSpec, requested: CapabilitySet, effective: CapabilitySet, policy: &Policy) -> Option<ToolFailure> {
+    let missing = spec.declared.difference(effective);
+    if missing.is_empty() {
+        return None;
+    }
+    if let Some(reason) = policy.ceiling_refusal(missing) {
+        let hint = if policy.read_only {
+            "Restart the server without --read-only to use it."
+        } else {
+            "Restart the server with --allow-destructive to use it."
+        };
+        return Some(ToolFailure::new(ErrorCode::PolicyDenied, format!("tool `{}` is unavailable: {reason}", spec.name)).with_hint(hint));
+    }
+    let unrequested = missing.difference(requested);
+    if !unrequested.is_empty() {
+        return Some(ToolFailure::new(
+            ErrorCode::PermissionDenied,
+            format!("tool `{}` declares {unrequested}, which plugin `{plugin}` does not import", spec.name),
+        ));
+    }
+    Some(
+        ToolFailure::new(
+            ErrorCode::PermissionDenied,
+            format!("tool `{}` needs {missing}, which plugin `{plugin}` is not granted", spec.name),
+        )
+        .with_hint(format!("The operator can grant it: --grant {plugin}={}", spec.declared.iter().map(|c| c.name()).collect::<Vec<_>>().join(","))),
+    )
+}
+
+fn validate_arguments(spec: &ToolSpec, arguments: &Value) -> Result<(), ToolFailure> {
+    let violations: Vec<String> = spec
+        .input_validator
+        .iter_errors(arguments)
+        .take(MAX_REPORTED_VIOLATIONS)
+        .map(|error| {
+            let path = error.instance_path().to_string();
+            let place = if path.is_empty() { "arguments".to_string() } else { format!("`{path}`") };
+            truncate_at_char(&format!("{place}: {error}"), 300).to_string()
+        })
+        .collect();
+    if violations.is_empty() {
+        return Ok(());
+    }
+    Err(ToolFailure::new(ErrorCode::InvalidArgument, format!("arguments do not match the schema of `{}`: {}", spec.name, violations.join("; ")))
+        .with_hint("Check the tool's input schema in tools/list."))
+}
+
+fn check_output(plugin: &str, spec: &ToolSpec, output: crate::runtime::PluginOutput, limit: usize) -> Answer {
+    let size = output.text.len() + output.structured.as_ref().map_or(0, String::len);
+    if size > limit {
+        return Answer::Failure(ToolFailure::new(
+            ErrorCode::PluginFault,
+            format!("plugin `{plugin}` answered {size} bytes, over the {limit}-byte output limit; nothing was returned"),
+        ).with_hint("Ask for less: a smaller page, a shorter log tail or a tighter filter."));
+    }
+    let structured = match output.structured.as_deref().map(serde_json::from_str::<Value>) {
+        None => None,
+        Some(Ok(value)) => Some(value),
+        Some(Err(err)) => {
+            return Answer::Failure(ToolFailure::new(ErrorCode::PluginFault, format!("plugin `{plugin}` answered malformed JSON: {err}")));
+        }
+    };
+    if let Some(validator) = &spec.output_validator {
+        let Some(value) = &structured else {
+            return Answer::Failure(ToolFailure::new(ErrorCode::PluginFault, format!("tool `{}` declares an output schema but returned no structured content", spec.name)));
+        };
+        if let Some(error) = validator.iter_errors(value).next() {
+            return Answer::Failure(ToolFailure::new(
+                ErrorCode::PluginFault,
+                format!("tool `{}` returned output that breaks its own schema at `{}`: {error}", spec.name, error.instance_path()),
+            ));
+        }
+    }
+    Answer::Success { text: strip_controls(&output.text), structured }
+}
+
+fn sanitize_failure(mut failure: ToolFailure) -> ToolFailure {
+    failure.message = truncate_at_char(&strip_controls(&failure.message), MAX_ERROR_TEXT).to_string();
+    failure.hint = failure.hint.map(|hint| truncate_at_char(&strip_controls(&hint), MAX_ERROR_TEXT).to_string());
+    failure
+}

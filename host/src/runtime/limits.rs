@@ -1,0 +1,29 @@
+//! Per-call limits, enforced on every tool call.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Wall-clock deadline of one tool call, Docker requests included.
+    pub call_timeout: Duration,
+    /// Linear memory a plugin instance may grow to.
+    pub memory_bytes: usize,
+    /// Bytes of text plus structured JSON one answer may carry.
+    pub output_bytes: usize,
+    /// Docker primitives one tool call may invoke.
+    pub docker_calls_per_call: u32,
+    /// Calls to one plugin that may run at the same time; more wait, then fail `Busy`.
+    pub concurrent_calls_per_plugin: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            call_timeout: Duration::from_secs(30),
+            memory_bytes: 64 << 20,
+            output_bytes: 512 << 10,
+            docker_calls_per_call: 64,
+            concurrent_calls_per_plugin: 16,
+        }
+    }
+}

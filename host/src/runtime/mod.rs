@@ -1,0 +1,261 @@
+//! The plugin runtime: compiles (or loads from cache) components, links them against
+//! the capability interfaces, and runs each tool call in a fresh, limited instance.
+
+mod cache;
+mod engine;
+mod limits;
+pub mod manifest;
+mod state;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use tokio::sync::Semaphore;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Engine, Store};
+
+pub use cache::{CacheOutcome, digest};
+pub use limits::Limits;
+pub use manifest::{PluginManifest, ToolSpec};
+pub use state::{CallAccess, CallState};
+
+use crate::bindings::{Plugin, PluginPre, tools};
+use crate::capabilities::{Capability, CapabilitySet};
+use crate::docker::DockerConnector;
+use crate::errors::{ErrorCode, ToolFailure};
+use cache::ComponentCache;
+use engine::EpochTicker;
+
+/// Log messages one call may write; more are dropped.
+const LOG_MESSAGES_PER_CALL: u32 = 256;
+
+/// Where a plugin's bytes came from.
+#[derive(Debug, Clone)]
+pub struct PluginSource {
+    /// `builtin:containers`, or the file path.
+    pub origin: String,
+    pub wasm: Arc<[u8]>,
+    /// The grant a built-in plugin gets unless the policy says otherwise.
+    pub builtin_grant: Option<CapabilitySet>,
+}
+
+/// A plugin ready to serve calls.
+pub struct LoadedPlugin {
+    pub manifest: PluginManifest,
+    pub origin: String,
+    pub digest: String,
+    /// What the component imports: its permission request.
+    pub requested: CapabilitySet,
+    pub builtin_grant: Option<CapabilitySet>,
+    pub cache: CacheOutcome,
+    name: Arc<str>,
+    pre: PluginPre<CallState>,
+    permits: Semaphore,
+}
+
+impl std::fmt::Debug for LoadedPlugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoadedPlugin")
+            .field("name", &self.name)
+            .field("origin", &self.origin)
+            .field("requested", &self.requested)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a plugin answered for a successful call.
+#[derive(Debug, Clone)]
+pub struct PluginOutput {
+    pub text: String,
+    pub structured: Option<String>,
+}
+
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<CallState>,
+    cache: ComponentCache,
+    limits: Limits,
+    docker: Arc<DockerConnector>,
+    _ticker: EpochTicker,
+}
+
+impl Runtime {
+    pub fn new(limits: Limits, cache_dir: Option<&std::path::Path>, docker: Arc<DockerConnector>) -> anyhow::Result<Self> {
+        let engine = engine::new_engine().map_err(|e| anyhow::anyhow!("{e}")).context("configuring wasmtime")?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("linking WASI")?;
+        Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("linking the bulkhead:plugin interfaces")?;
+        let ticker = EpochTicker::start(engine.clone()).context("starting the epoch ticker")?;
+        let cache = ComponentCache::new(&engine, cache_dir);
+        Ok(Runtime { engine, linker, cache, limits, docker, _ticker: ticker })
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Compiles, links and asks a plugin for its manifest.
+    pub async fn load(&self, source: PluginSource) -> anyhow::Result<LoadedPlugin> {
+        let digest = digest(&source.wasm);
+        let started = Instant::now();
+        let (component, cache) = self
+            .cache
+            .load(&self.engine, &source.wasm, &digest)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .context("not a valid wasm32-wasip2 component")?;
+
+        let mut requested = CapabilitySet::EMPTY;
+        let mut foreign = Vec::new();
+        for (name, _) in component.component_type().imports(&self.engine) {
+            if let Some(cap) = Capability::from_import(name) {
+                requested.insert(cap);
+            } else if !name.starts_with(crate::bindings::WIT_PACKAGE_NAMESPACE) && !name.starts_with("wasi:") {
+                foreign.push(name.to_string());
+            }
+        }
+        if !foreign.is_empty() {
+            anyhow::bail!("imports interfaces this host does not provide: {}", foreign.join(", "));
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .context("cannot link the component against bulkhead:plugin@0.1.0")?;
+        let pre = PluginPre::new(pre).map_err(|e| anyhow::anyhow!("{e:#}")).context("the component does not export bulkhead:plugin/tools")?;
+
+        let raw = self.fetch_manifest(&pre).await?;
+        let manifest = manifest::validate(raw).context("invalid manifest")?;
+        tracing::info!(
+            plugin = %manifest.name,
+            version = %manifest.version,
+            origin = %source.origin,
+            digest = %&digest[..12],
+            cache = ?cache,
+            requested = %requested,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "plugin loaded"
+        );
+        Ok(LoadedPlugin {
+            name: Arc::from(manifest.name.as_str()),
+            manifest,
+            origin: source.origin,
+            digest,
+            requested,
+            builtin_grant: source.builtin_grant,
+            cache,
+            pre,
+            permits: Semaphore::new(self.limits.concurrent_calls_per_plugin),
+        })
+    }
+
+    async fn fetch_manifest(&self, pre: &PluginPre<CallState>) -> anyhow::Result<tools::Manifest> {
+        let access = CallAccess {
+            plugin: Arc::from("(loading)"),
+            tool: Arc::from("(manifest)"),
+            allowed: CapabilitySet::EMPTY,
+            docker: Arc::clone(&self.docker),
+            docker_calls_left: 0,
+            log_messages_left: LOG_MESSAGES_PER_CALL,
+        };
+        let mut store = self.new_store(access);
+        let call = async {
+            let instance = pre.instantiate_async(&mut store).await?;
+            instance.bulkhead_plugin_tools().call_get_manifest(&mut store).await
+        };
+        match tokio::time::timeout(self.limits.call_timeout, call).await {
+            Ok(Ok(manifest)) => Ok(manifest),
+            Ok(Err(err)) => Err(anyhow::anyhow!("{err:#}")).context("the plugin trapped while producing its manifest"),
+            Err(_) => anyhow::bail!("the plugin did not produce its manifest within {:?}", self.limits.call_timeout),
+        }
+    }
+
+    fn new_store(&self, access: CallAccess) -> Store<CallState> {
+        let mut store = Store::new(&self.engine, CallState::new(access, self.limits.memory_bytes));
+        store.limiter(|state| &mut state.memory);
+        // Yield to the executor every epoch tick: a spinning guest then cannot hold a
+        // worker thread, and the timeout around the call can fire.
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_async_yield_and_update(1);
+        store
+    }
+
+    /// Runs one tool in a fresh instance. `allowed` is what this call may use.
+    pub async fn call(
+        &self,
+        plugin: &LoadedPlugin,
+        tool: &str,
+        allowed: CapabilitySet,
+        arguments: String,
+    ) -> Result<PluginOutput, ToolFailure> {
+        let deadline = self.limits.call_timeout;
+        let run = async {
+            let _permit = plugin.permits.acquire().await.map_err(|_| {
+                ToolFailure::new(ErrorCode::Busy, format!("plugin `{}` is shutting down", plugin.name))
+            })?;
+            let access = CallAccess {
+                plugin: Arc::clone(&plugin.name),
+                tool: Arc::from(tool),
+                allowed,
+                docker: Arc::clone(&self.docker),
+                docker_calls_left: self.limits.docker_calls_per_call,
+                log_messages_left: LOG_MESSAGES_PER_CALL,
+            };
+            let mut store = self.new_store(access);
+            let result = async {
+                let instance = plugin.pre.instantiate_async(&mut store).await?;
+                instance.bulkhead_plugin_tools().call_call_tool(&mut store, tool, &arguments).await
+            }
+            .await;
+            match result {
+                Ok(Ok(output)) => Ok(PluginOutput { text: output.text, structured: output.structured }),
+                Ok(Err(error)) => Err(failure_from_plugin(error)),
+                Err(trap) => Err(fault(&plugin.name, &trap, store.data().memory.hit, self.limits.memory_bytes)),
+            }
+        };
+        match tokio::time::timeout(deadline, run).await {
+            Ok(result) => result,
+            Err(_) => Err(ToolFailure::new(
+                ErrorCode::Timeout,
+                format!("tool `{tool}` did not finish within {} s and was stopped", deadline.as_secs_f32()),
+            )
+            .with_hint("A Docker request it started may still complete; check the state before retrying.")),
+        }
+    }
+}
+
+fn fault(plugin: &str, trap: &wasmtime::Error, memory_hit: bool, memory_bytes: usize) -> ToolFailure {
+    if memory_hit {
+        return ToolFailure::new(
+            ErrorCode::PluginFault,
+            format!("plugin `{plugin}` exceeded its memory limit of {} MiB and was stopped", memory_bytes >> 20),
+        );
+    }
+    let reason = match trap.downcast_ref::<wasmtime::Trap>() {
+        Some(trap) => trap.to_string(),
+        None => "it trapped".to_string(),
+    };
+    tracing::warn!(plugin, "plugin fault: {trap:?}");
+    ToolFailure::new(ErrorCode::PluginFault, format!("plugin `{plugin}` crashed ({reason}); the server is unaffected"))
+}
+
+fn failure_from_plugin(error: tools::ToolError) -> ToolFailure {
+    use tools::ErrorCode as Wit;
+    let code = match error.code {
+        Wit::EngineUnreachable => ErrorCode::EngineUnreachable,
+        Wit::NotFound => ErrorCode::NotFound,
+        Wit::ImageNotFound => ErrorCode::ImageNotFound,
+        Wit::InvalidArgument => ErrorCode::InvalidArgument,
+        Wit::PermissionDenied => ErrorCode::PermissionDenied,
+        Wit::PortInUse => ErrorCode::PortInUse,
+        Wit::Conflict => ErrorCode::Conflict,
+        Wit::Timeout => ErrorCode::Timeout,
+        Wit::EngineError => ErrorCode::EngineError,
+        Wit::BudgetExceeded => ErrorCode::BudgetExceeded,
+    };
+    ToolFailure { code, message: error.message, hint: error.hint }
+}

@@ -1,0 +1,3 @@
+//! Protocol adapters over the router. Only MCP over stdio for now.
+
+pub mod mcp;

@@ -1,0 +1,20 @@
+//! The Docker capability interfaces a plugin may import, one module per grant, and the
+//! record types they share. Calling a function of a module adds that interface to the
+//! component's imports, which is the plugin's permission request.
+//!
+//! Every function returns `Result<_, DockerError>`; `?` in a tool turns the error into a
+//! [`ToolError`](crate::ToolError) with the matching code and a hint.
+
+/// Read-only access to containers: list, inspect, logs (safety tier: read).
+pub use crate::bindings::bulkhead::plugin::containers_read;
+
+/// Creating containers and changing their run state (safety tier: moderate).
+pub use crate::bindings::bulkhead::plugin::containers_manage;
+
+/// Deleting containers (safety tier: destructive).
+pub use crate::bindings::bulkhead::plugin::containers_remove;
+
+/// The records shared by the capability interfaces.
+pub use crate::bindings::bulkhead::plugin::types;
+
+pub use types::*;

@@ -1,0 +1,38 @@
+//! Logging into the host's log through the `log` interface (always granted; the host
+//! attributes each message to the plugin and tool, rate-limits and truncates it).
+//!
+//! Guests have no other channel: stdout and stderr of a plugin are discarded. Only call
+//! these from code running inside the host; natively (unit tests) the import is absent
+//! and the call panics.
+
+pub use crate::bindings::bulkhead::plugin::log::Level;
+
+/// Writes `message` at `level`.
+pub fn write(level: Level, message: &str) {
+    crate::bindings::bulkhead::plugin::log::write(level, message);
+}
+
+/// Writes `message` at trace level.
+pub fn trace(message: &str) {
+    write(Level::Trace, message);
+}
+
+/// Writes `message` at debug level.
+pub fn debug(message: &str) {
+    write(Level::Debug, message);
+}
+
+/// Writes `message` at info level.
+pub fn info(message: &str) {
+    write(Level::Info, message);
+}
+
+/// Writes `message` at warn level.
+pub fn warn(message: &str) {
+    write(Level::Warn, message);
+}
+
+/// Writes `message` at error level.
+pub fn error(message: &str) {
+    write(Level::Error, message);
+}

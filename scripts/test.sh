@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs the whole test suite, as CI does (.ci/run calls exactly this):
+#
+#   scripts/test.sh [CARGO TEST ARGS...]
+#
+# 1. the Rust toolchain of rust-toolchain.toml and the wasm32-wasip2 target
+# 2. a Docker engine (skipped with BULKHEAD_SKIP_ENGINE_SETUP=1) and the local test images
+# 3. cargo fmt --all --check
+# 4. cargo clippy --workspace --all-targets -- -D warnings
+# 5. cargo test --workspace [ARGS...]
+#
+# Builds go to CARGO_TARGET_DIR, by default ${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/target
+# (outside the clone, shared with scripts/serve.sh), so a fresh clone on a machine that
+# built before builds incrementally. Each phase prints its time to stderr; the first
+# failing phase stops the run with its exit status.
+set -euo pipefail
+# shellcheck source=SCRIPTDIR/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+CARGO_TARGET_DIR="$(bh_default_target_dir)"
+export CARGO_TARGET_DIR
+# Plugins are compiled to wasm by build scripts; share their target directory between
+# the clippy, test and release builds instead of one per build-script output directory.
+: "${BULKHEAD_WASM_TARGET_DIR:=$CARGO_TARGET_DIR/wasm-plugins}"
+export BULKHEAD_WASM_TARGET_DIR
+
+cd "$BH_ROOT"
+bh_log "workspace $BH_ROOT, target dir $CARGO_TARGET_DIR"
+total_start=$SECONDS
+
+bh_timed toolchain bash scripts/ensure-toolchain.sh
+if [ "${BULKHEAD_SKIP_ENGINE_SETUP:-0}" != 1 ]; then
+    bh_timed docker bash scripts/ensure-docker.sh
+else
+    bh_log "BULKHEAD_SKIP_ENGINE_SETUP=1: not checking or starting the Docker engine"
+fi
+bh_timed images bash scripts/ensure-test-images.sh
+bh_timed fmt cargo fmt --all --check
+bh_timed clippy cargo clippy --workspace --all-targets -- -D warnings
+bh_timed test cargo test --workspace "$@"
+bh_log "all phases passed in $((SECONDS - total_start)) s"

@@ -1,0 +1,11 @@
+//! Compiles the fixture plugins to wasm32-wasip2 once, for every test that needs them.
+
+fn main() {
+    let root = bulkhead_wasm_builder::workspace_root(2);
+    let built = bulkhead_wasm_builder::build_plugins(
+        &root,
+        &["bulkhead-probe-fixture"],
+        &["tests/fixtures", "plugins/sdk", "wit"],
+    );
+    println!("cargo:rustc-env=BULKHEAD_PROBE_WASM={}", built[0].path.display());
+}

@@ -1,0 +1,213 @@
+//! Test kit for Bulkhead: the fixture plugins (built to wasm32-wasip2 by build.rs), a
+//! harness that spawns the real `bulkhead` binary and speaks to it with rmcp's MCP
+//! client over stdio, and helpers for the real Docker engine the tests run against.
+//!
+//! Third-party plugin authors can use it the same way: start a server with their
+//! plugin directory and grants, call tools, assert on typed answers.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use anyhow::{Context as _, bail};
+use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
+use rmcp::service::{RoleClient, RunningService, ServiceError};
+use rmcp::transport::TokioChildProcess;
+use rmcp::ServiceExt;
+use serde_json::Value;
+
+/// The probe fixture plugin: misbehaves on purpose (see tests/fixtures/probe).
+pub const PROBE_WASM: &str = env!("BULKHEAD_PROBE_WASM");
+
+/// A tiny busybox image that scripts/ensure-test-images.sh imports (no registry here).
+pub const TEST_IMAGE: &str = "bulkhead-test/busybox:latest";
+
+/// A running `bulkhead serve` and an MCP client session with it.
+pub struct Server {
+    client: RunningService<RoleClient, ()>,
+    stderr_log: PathBuf,
+    _scratch: tempfile::TempDir,
+}
+
+/// How to start a server.
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// Share compiled plugins between servers (a start then skips compilation).
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl ServerOptions {
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+}
+
+impl Server {
+    /// Spawns `binary serve …` and completes the MCP handshake.
+    pub async fn start(binary: &Path, options: ServerOptions) -> anyhow::Result<Server> {
+        let scratch = tempfile::tempdir()?;
+        let stderr_log = scratch.path().join("stderr.log");
+        let cache_dir = options.cache_dir.clone().unwrap_or_else(|| scratch.path().join("cache"));
+        let mut command = tokio::process::Command::new(binary);
+        command
+            .arg("serve")
+            .arg("--cache-dir")
+            .arg(&cache_dir)
+            .args(&options.args)
+            .env("BULKHEAD_LOG", "info")
+            .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let (transport, _) = TokioChildProcess::builder(command)
+            .stderr(Stdio::from(std::fs::File::create(&stderr_log)?))
+            .spawn()
+            .context("spawning bulkhead")?;
+        let client = ().serve(transport).await.with_context(|| {
+            format!("MCP handshake failed; server stderr:\n{}", std::fs::read_to_string(&stderr_log).unwrap_or_default())
+        })?;
+        Ok(Server { client, stderr_log, _scratch: scratch })
+    }
+
+    pub fn client(&self) -> &RunningService<RoleClient, ()> {
+        &self.client
+    }
+
+    /// What the server wrote to stderr so far (its log).
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_log).unwrap_or_default()
+    }
+
+    pub async fn tools(&self) -> anyhow::Result<Vec<Tool>> {
+        Ok(self.client.list_all_tools().await?)
+    }
+
+    pub async fn tool_names(&self) -> anyhow::Result<Vec<String>> {
+        Ok(self.tools().await?.into_iter().map(|t| t.name.to_string()).collect())
+    }
+
+    /// Calls a tool; a protocol-level error comes back as `Err`.
+    pub async fn try_call(&self, name: &str, arguments: Value) -> Result<CallToolResult, ServiceError> {
+        let mut params = CallToolRequestParams::new(name.to_string());
+        if let Value::Object(map) = arguments {
+            params = params.with_arguments(map);
+        }
+        self.client.call_tool(params).await
+    }
+
+    /// Calls a tool that must answer (successfully or with a tool error).
+    pub async fn call(&self, name: &str, arguments: Value) -> Answer {
+        match self.try_call(name, arguments).await {
+            Ok(result) => Answer(result),
+            Err(err) => panic!("{name}: protocol error {err}; server stderr:\n{}", self.stderr()),
+        }
+    }
+
+    /// Closes stdin and waits for the server to exit.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.client.cancel().await.context("closing the MCP session")?;
+        Ok(())
+    }
+}
+
+/// A tool call's result with assertions that say what went wrong.
+#[derive(Debug, Clone)]
+pub struct Answer(pub CallToolResult);
+
+impl Answer {
+    pub fn is_error(&self) -> bool {
+        self.0.is_error == Some(true)
+    }
+
+    /// All text content joined.
+    pub fn text(&self) -> String {
+        self.0
+            .content
+            .iter()
+            .filter_map(|block| block.as_text().map(|t| t.text.clone()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The structured content of a successful call.
+    #[track_caller]
+    pub fn ok(&self) -> &Value {
+        assert!(!self.is_error(), "expected success, got error: {}", self.text());
+        self.0.structured_content.as_ref().unwrap_or_else(|| panic!("no structured content: {}", self.text()))
+    }
+
+    /// The stable error code (`DKR-nnn`) of a failed call.
+    #[track_caller]
+    pub fn error_code(&self) -> String {
+        assert!(self.is_error(), "expected an error, got success: {}", self.text());
+        let meta = self.0.meta.as_ref().and_then(|m| m.0.get("bulkhead/error")).cloned();
+        let code = meta.as_ref().and_then(|m| m.get("code")).and_then(Value::as_str).map(str::to_string);
+        let code = code.unwrap_or_else(|| panic!("error without a code: {}", self.text()));
+        assert!(self.text().starts_with(&code), "text should start with the code: {}", self.text());
+        code
+    }
+
+    #[track_caller]
+    pub fn expect_error(&self, code: &str) -> &Self {
+        assert_eq!(self.error_code(), code, "{}", self.text());
+        self
+    }
+}
+
+/// A unique, recognisable name for objects a test creates.
+pub fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    format!("bulkhead-test-{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Runs the docker CLI for test setup and cleanup (never for the behaviour under test).
+pub fn docker(args: &[&str]) -> anyhow::Result<String> {
+    let output = std::process::Command::new("docker").args(args).output().context("running the docker CLI")?;
+    if !output.status.success() {
+        bail!("docker {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
+}
+
+/// Removes, on drop, the containers a test created (by the names it chose), so a
+/// failing test leaves nothing behind. Touches nothing else.
+#[derive(Debug, Default)]
+pub struct Cleanup {
+    containers: Vec<String>,
+}
+
+impl Cleanup {
+    pub fn container(&mut self, name: &str) -> String {
+        self.containers.push(name.to_string());
+        name.to_string()
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for name in &self.containers {
+            let _ = std::process::Command::new("docker")
+                .args(["rm", "-f", name])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
+/// A plugin directory holding only the probe fixture.
+pub fn probe_plugin_dir() -> anyhow::Result<tempfile::TempDir> {
+    let dir = tempfile::tempdir()?;
+    std::fs::copy(PROBE_WASM, dir.path().join("probe.wasm")).context("copying the probe fixture")?;
+    Ok(dir)
+}
