@@ -1,10 +1,21 @@
 //! Compiles the default plugins to wasm32-wasip2 components for `embedded.rs`.
 
+// Build scripts talk to cargo through stdout (`cargo:` lines).
+#![allow(clippy::print_stdout)]
+
 fn main() {
     let root = bulkhead_wasm_builder::workspace_root(1);
-    let built = bulkhead_wasm_builder::build_plugins(&root, &["bulkhead-containers"], &["plugins", "wit"]);
+    let built =
+        bulkhead_wasm_builder::build_plugins(&root, &["bulkhead-containers"], &["plugins", "wit"]);
     for plugin in built {
-        let key = plugin.package.trim_start_matches("bulkhead-").replace('-', "_").to_uppercase();
-        println!("cargo:rustc-env=BULKHEAD_PLUGIN_{key}={}", plugin.path.display());
+        let key = plugin
+            .package
+            .trim_start_matches("bulkhead-")
+            .replace('-', "_")
+            .to_uppercase();
+        println!(
+            "cargo:rustc-env=BULKHEAD_PLUGIN_{key}={}",
+            plugin.path.display()
+        );
     }
 }

@@ -15,9 +15,18 @@ use crate::transport::mcp::McpServer;
 pub async fn build_router(args: &ServeArgs) -> anyhow::Result<Router> {
     let policy = args.policy();
     let cache_root = args.cache_root();
-    let runtime = Arc::new(Runtime::new(args.limits(), cache_root.as_deref(), Arc::new(DockerConnector::new()))?);
-    let builtins = if args.no_default_plugins { Vec::new() } else { crate::embedded::builtin_plugins() };
-    let (plugins, refused_at_load) = crate::loader::load_all(&runtime, builtins, &args.plugin_dirs).await?;
+    let runtime = Arc::new(Runtime::new(
+        args.limits(),
+        cache_root.as_deref(),
+        Arc::new(DockerConnector::new()),
+    )?);
+    let builtins = if args.no_default_plugins {
+        Vec::new()
+    } else {
+        crate::embedded::builtin_plugins()
+    };
+    let (plugins, refused_at_load) =
+        crate::loader::load_all(&runtime, builtins, &args.plugin_dirs).await?;
     for name in policy.grants.keys() {
         if !plugins.iter().any(|p| &p.manifest.name == name) {
             tracing::warn!(plugin = %name, "--grant names a plugin that is not loaded");
@@ -53,7 +62,12 @@ pub async fn report(args: ServeArgs) -> anyhow::Result<()> {
             writeln!(
                 out,
                 "{} {} ({}, sha256 {}, {:?})\n  requests: {}",
-                plugin.manifest.name, plugin.manifest.version, plugin.origin, &plugin.digest[..16], plugin.cache, plugin.requested
+                plugin.manifest.name,
+                plugin.manifest.version,
+                plugin.origin,
+                &plugin.digest[..16],
+                plugin.cache,
+                plugin.requested
             )?;
         }
         let state = if tool.is_listed() { "listed" } else { "hidden" };
@@ -62,7 +76,14 @@ pub async fn report(args: ServeArgs) -> anyhow::Result<()> {
             (false, true) => "destructive",
             (false, false) => "moderate",
         };
-        writeln!(out, "  {:<28} {:<7} {:<11} needs {}", tool.spec().name, state, hints, tool.spec().declared)?;
+        writeln!(
+            out,
+            "  {:<28} {:<7} {:<11} needs {}",
+            tool.spec().name,
+            state,
+            hints,
+            tool.spec().declared
+        )?;
     }
     for refused in router.refused() {
         writeln!(out, "refused {}: {}", refused.origin, refused.reason)?;

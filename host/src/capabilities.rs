@@ -100,7 +100,10 @@ impl CapabilitySet {
 
     /// Every capability whose tier is at most `ceiling`.
     pub fn up_to(ceiling: Tier) -> Self {
-        Capability::ALL.into_iter().filter(|cap| cap.tier() <= ceiling).collect()
+        Capability::ALL
+            .into_iter()
+            .filter(|cap| cap.tier() <= ceiling)
+            .collect()
     }
 
     pub fn contains(self, cap: Capability) -> bool {
@@ -129,7 +132,9 @@ impl CapabilitySet {
     }
 
     pub fn iter(self) -> impl Iterator<Item = Capability> {
-        Capability::ALL.into_iter().filter(move |cap| self.contains(*cap))
+        Capability::ALL
+            .into_iter()
+            .filter(move |cap| self.contains(*cap))
     }
 
     /// The highest tier in the set; `None` when empty.
@@ -140,7 +145,11 @@ impl CapabilitySet {
     /// Parses `a,b,c` (spaces allowed). An empty string is the empty set.
     pub fn parse_list(list: &str) -> Result<Self, UnknownCapability> {
         let mut set = CapabilitySet::EMPTY;
-        for name in list.split(',').map(str::trim).filter(|name| !name.is_empty()) {
+        for name in list
+            .split(',')
+            .map(str::trim)
+            .filter(|name| !name.is_empty())
+        {
             set.insert(name.parse()?);
         }
         Ok(set)
@@ -159,7 +168,9 @@ impl FromIterator<Capability> for CapabilitySet {
 
 impl fmt::Debug for CapabilitySet {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_set().entries(self.iter().map(Capability::name)).finish()
+        f.debug_set()
+            .entries(self.iter().map(Capability::name))
+            .finish()
     }
 }
 
@@ -176,8 +187,14 @@ impl fmt::Display for CapabilitySet {
 
 /// What a plugin may use at all: what it asks for (imports), what it was granted, capped
 /// by the policy's tier ceiling.
-pub fn effective_grant(requested: CapabilitySet, granted: CapabilitySet, ceiling: Tier) -> CapabilitySet {
-    requested.intersect(granted).intersect(CapabilitySet::up_to(ceiling))
+pub fn effective_grant(
+    requested: CapabilitySet,
+    granted: CapabilitySet,
+    ceiling: Tier,
+) -> CapabilitySet {
+    requested
+        .intersect(granted)
+        .intersect(CapabilitySet::up_to(ceiling))
 }
 
 /// MCP annotations implied by the capabilities a tool declares.
@@ -206,17 +223,39 @@ mod tests {
 
     #[test]
     fn effective_grant_needs_request_grant_and_tier() {
-        let cases: &[(&[Capability], &[Capability], Tier, &[Capability])] = &[
+        // (requested, granted, ceiling, expected)
+        type Case<'a> = (&'a [Capability], &'a [Capability], Tier, &'a [Capability]);
+        let cases: &[Case] = &[
             // Asked and granted: allowed.
-            (&[ContainersRead], &[ContainersRead], Tier::Destructive, &[ContainersRead]),
+            (
+                &[ContainersRead],
+                &[ContainersRead],
+                Tier::Destructive,
+                &[ContainersRead],
+            ),
             // Granted but never asked for: not allowed (imports are the request).
             (&[], &[ContainersRead], Tier::Destructive, &[]),
             // Asked but not granted: not allowed.
-            (&[ContainersRead, ContainersRemove], &[ContainersRead], Tier::Destructive, &[ContainersRead]),
+            (
+                &[ContainersRead, ContainersRemove],
+                &[ContainersRead],
+                Tier::Destructive,
+                &[ContainersRead],
+            ),
             // Granted, asked, but above the ceiling: not allowed.
-            (&[ContainersRemove, ContainersManage], &[ContainersRemove, ContainersManage], Tier::Moderate, &[ContainersManage]),
+            (
+                &[ContainersRemove, ContainersManage],
+                &[ContainersRemove, ContainersManage],
+                Tier::Moderate,
+                &[ContainersManage],
+            ),
             // Read-only mode keeps reads only.
-            (&[ContainersRead, ContainersManage], &[ContainersRead, ContainersManage], Tier::Read, &[ContainersRead]),
+            (
+                &[ContainersRead, ContainersManage],
+                &[ContainersRead, ContainersManage],
+                Tier::Read,
+                &[ContainersRead],
+            ),
         ];
         for (requested, granted, ceiling, expected) in cases {
             assert_eq!(
@@ -229,15 +268,33 @@ mod tests {
 
     #[test]
     fn hints_follow_the_highest_tier() {
-        assert_eq!(derive_hints(set(&[])), DerivedHints { read_only: true, destructive: false });
-        assert_eq!(derive_hints(set(&[ContainersRead])), DerivedHints { read_only: true, destructive: false });
+        assert_eq!(
+            derive_hints(set(&[])),
+            DerivedHints {
+                read_only: true,
+                destructive: false
+            }
+        );
+        assert_eq!(
+            derive_hints(set(&[ContainersRead])),
+            DerivedHints {
+                read_only: true,
+                destructive: false
+            }
+        );
         assert_eq!(
             derive_hints(set(&[ContainersRead, ContainersManage])),
-            DerivedHints { read_only: false, destructive: false }
+            DerivedHints {
+                read_only: false,
+                destructive: false
+            }
         );
         assert_eq!(
             derive_hints(set(&[ContainersRemove])),
-            DerivedHints { read_only: false, destructive: true }
+            DerivedHints {
+                read_only: false,
+                destructive: true
+            }
         );
     }
 
@@ -256,11 +313,20 @@ mod tests {
 
     #[test]
     fn maps_component_imports_to_capabilities() {
-        assert_eq!(Capability::from_import("bulkhead:plugin/containers-read@0.1.0"), Some(ContainersRead));
-        assert_eq!(Capability::from_import("bulkhead:plugin/containers-remove"), Some(ContainersRemove));
+        assert_eq!(
+            Capability::from_import("bulkhead:plugin/containers-read@0.1.0"),
+            Some(ContainersRead)
+        );
+        assert_eq!(
+            Capability::from_import("bulkhead:plugin/containers-remove"),
+            Some(ContainersRemove)
+        );
         assert_eq!(Capability::from_import("bulkhead:plugin/log@0.1.0"), None);
         assert_eq!(Capability::from_import("wasi:io/poll@0.2.6"), None);
-        assert_eq!(Capability::from_import("evil:plugin/containers-read@0.1.0"), None);
+        assert_eq!(
+            Capability::from_import("evil:plugin/containers-read@0.1.0"),
+            None
+        );
     }
 
     #[test]
@@ -268,7 +334,10 @@ mod tests {
         let a = set(&[ContainersRead, ContainersManage]);
         assert!(set(&[ContainersRead]).is_subset_of(a));
         assert!(!set(&[ContainersRemove]).is_subset_of(a));
-        assert_eq!(set(&[ContainersRead, ContainersRemove]).difference(a), set(&[ContainersRemove]));
+        assert_eq!(
+            set(&[ContainersRead, ContainersRemove]).difference(a),
+            set(&[ContainersRemove])
+        );
         assert_eq!(a.to_string(), "containers-read, containers-manage");
         assert_eq!(CapabilitySet::EMPTY.to_string(), "(none)");
     }

@@ -10,7 +10,12 @@ use crate::policy::Policy;
 use crate::runtime::Limits;
 
 #[derive(Debug, Parser)]
-#[command(name = "bulkhead", version, propagate_version = true, about = "MCP server that lets AI agents manage Docker through sandboxed WebAssembly plugins")]
+#[command(
+    name = "bulkhead",
+    version,
+    propagate_version = true,
+    about = "MCP server that lets AI agents manage Docker through sandboxed WebAssembly plugins"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -72,7 +77,9 @@ pub struct ServeArgs {
 }
 
 fn parse_grant(text: &str) -> Result<(String, CapabilitySet), String> {
-    let (plugin, caps) = text.split_once('=').ok_or_else(|| format!("`{text}`: expected PLUGIN=CAP[,CAP…]"))?;
+    let (plugin, caps) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected PLUGIN=CAP[,CAP…]"))?;
     if plugin.is_empty() {
         return Err(format!("`{text}`: the plugin name is empty"));
     }
@@ -82,7 +89,11 @@ fn parse_grant(text: &str) -> Result<(String, CapabilitySet), String> {
 
 impl ServeArgs {
     pub fn policy(&self) -> Policy {
-        let mut policy = Policy { allow_destructive: self.allow_destructive, read_only: self.read_only, ..Policy::default() };
+        let mut policy = Policy {
+            allow_destructive: self.allow_destructive,
+            read_only: self.read_only,
+            ..Policy::default()
+        };
         for (plugin, caps) in &self.grants {
             let entry = policy.grants.entry(plugin.clone()).or_default();
             *entry = CapabilitySet::all().intersect(caps.iter().chain(entry.iter()).collect());
@@ -122,12 +133,22 @@ mod tests {
     #[test]
     fn grants_parse_and_merge() {
         let cli = Cli::try_parse_from([
-            "bulkhead", "serve", "--grant", "probe=containers-read", "--grant", "probe=containers-manage",
+            "bulkhead",
+            "serve",
+            "--grant",
+            "probe=containers-read",
+            "--grant",
+            "probe=containers-manage",
         ])
         .unwrap();
-        let Command::Serve(args) = cli.command else { panic!("serve expected") };
+        let Command::Serve(args) = cli.command else {
+            panic!("serve expected")
+        };
         let granted = args.policy().grants["probe"];
-        assert!(granted.contains(Capability::ContainersRead) && granted.contains(Capability::ContainersManage));
+        assert!(
+            granted.contains(Capability::ContainersRead)
+                && granted.contains(Capability::ContainersManage)
+        );
     }
 
     #[test]
@@ -135,6 +156,9 @@ mod tests {
         assert!(Cli::try_parse_from(["bulkhead", "serve", "--grant", "probe=root"]).is_err());
         assert!(Cli::try_parse_from(["bulkhead", "serve", "--grant", "probe"]).is_err());
         assert!(Cli::try_parse_from(["bulkhead", "serve", "--call-timeout", "0"]).is_err());
-        assert!(Cli::try_parse_from(["bulkhead", "serve", "--read-only", "--allow-destructive"]).is_err());
+        assert!(
+            Cli::try_parse_from(["bulkhead", "serve", "--read-only", "--allow-destructive"])
+                .is_err()
+        );
     }
 }

@@ -16,9 +16,13 @@ pub fn builtin_plugins() -> Vec<PluginSource> {
         // Everything it asks for; the tier ceiling still keeps removal off unless the
         // operator allows destructive operations.
         builtin_grant: Some(
-            [Capability::ContainersRead, Capability::ContainersManage, Capability::ContainersRemove]
-                .into_iter()
-                .collect::<CapabilitySet>(),
+            [
+                Capability::ContainersRead,
+                Capability::ContainersManage,
+                Capability::ContainersRemove,
+            ]
+            .into_iter()
+            .collect::<CapabilitySet>(),
         ),
     }]
 }

@@ -89,7 +89,11 @@ pub struct ToolFailure {
 
 impl ToolFailure {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ToolFailure { code, message: message.into(), hint: None }
+        ToolFailure {
+            code,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -129,15 +133,29 @@ mod tests {
             failure.render(),
             "DKR-002 not found: No such container: web\nHint: List containers with docker_list_containers."
         );
-        assert_eq!(ToolFailure::new(ErrorCode::Timeout, "slow").render(), "DKR-009 timeout: slow");
+        assert_eq!(
+            ToolFailure::new(ErrorCode::Timeout, "slow").render(),
+            "DKR-009 timeout: slow"
+        );
     }
 
     #[test]
     fn codes_are_unique() {
         use ErrorCode::*;
         let all = [
-            EngineUnreachable, NotFound, ImageNotFound, InvalidArgument, PermissionDenied, PortInUse,
-            Conflict, PolicyDenied, Timeout, PluginFault, EngineError, BudgetExceeded, Busy,
+            EngineUnreachable,
+            NotFound,
+            ImageNotFound,
+            InvalidArgument,
+            PermissionDenied,
+            PortInUse,
+            Conflict,
+            PolicyDenied,
+            Timeout,
+            PluginFault,
+            EngineError,
+            BudgetExceeded,
+            Busy,
         ];
         let mut codes: Vec<&str> = all.iter().map(|c| c.as_str()).collect();
         codes.sort_unstable();

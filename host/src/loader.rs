@@ -29,17 +29,30 @@ pub fn read_source(path: &Path) -> anyhow::Result<PluginSource> {
     if size > MAX_PLUGIN_BYTES {
         anyhow::bail!("{size} bytes is over the {MAX_PLUGIN_BYTES}-byte plugin size limit");
     }
-    Ok(PluginSource { origin: path.display().to_string(), wasm: Arc::from(std::fs::read(path)?), builtin_grant: None })
+    Ok(PluginSource {
+        origin: path.display().to_string(),
+        wasm: Arc::from(std::fs::read(path)?),
+        builtin_grant: None,
+    })
 }
 
 /// Loads every source. Built-in plugins must load (a failure is a bug and stops the
 /// server); a plugin from disk that fails is refused with its reason and the rest load.
-pub async fn load_all(runtime: &Runtime, builtins: Vec<PluginSource>, dirs: &[PathBuf]) -> anyhow::Result<(Vec<LoadedPlugin>, Vec<Refused>)> {
+pub async fn load_all(
+    runtime: &Runtime,
+    builtins: Vec<PluginSource>,
+    dirs: &[PathBuf],
+) -> anyhow::Result<(Vec<LoadedPlugin>, Vec<Refused>)> {
     let mut loaded = Vec::new();
     let mut refused = Vec::new();
     for source in builtins {
         let origin = source.origin.clone();
-        loaded.push(runtime.load(source).await.with_context(|| format!("loading built-in plugin {origin}"))?);
+        loaded.push(
+            runtime
+                .load(source)
+                .await
+                .with_context(|| format!("loading built-in plugin {origin}"))?,
+        );
     }
     for dir in dirs {
         for path in plugin_files(dir)? {

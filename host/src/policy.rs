@@ -66,7 +66,11 @@ mod tests {
         policy.allow_destructive = true;
         assert_eq!(policy.ceiling(), Tier::Destructive);
         policy.read_only = true;
-        assert_eq!(policy.ceiling(), Tier::Read, "read-only wins over allow-destructive");
+        assert_eq!(
+            policy.ceiling(),
+            Tier::Read,
+            "read-only wins over allow-destructive"
+        );
     }
 
     #[test]
@@ -84,11 +88,20 @@ mod tests {
     fn explains_ceiling_refusals() {
         let policy = Policy::default();
         let remove: CapabilitySet = [ContainersRemove].into_iter().collect();
-        assert_eq!(policy.ceiling_refusal(remove), Some("destructive operations are disabled"));
+        assert_eq!(
+            policy.ceiling_refusal(remove),
+            Some("destructive operations are disabled")
+        );
         let read: CapabilitySet = [ContainersRead].into_iter().collect();
         assert_eq!(policy.ceiling_refusal(read), None);
-        let read_only = Policy { read_only: true, ..Policy::default() };
+        let read_only = Policy {
+            read_only: true,
+            ..Policy::default()
+        };
         let manage: CapabilitySet = [ContainersManage].into_iter().collect();
-        assert_eq!(read_only.ceiling_refusal(manage), Some("the server runs in read-only mode"));
+        assert_eq!(
+            read_only.ceiling_refusal(manage),
+            Some("the server runs in read-only mode")
+        );
     }
 }

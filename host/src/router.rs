@@ -49,7 +49,10 @@ pub struct Refused {
 /// The answer to a call of a known tool.
 #[derive(Debug, Clone)]
 pub enum Answer {
-    Success { text: String, structured: Option<Value> },
+    Success {
+        text: String,
+        structured: Option<Value>,
+    },
     Failure(ToolFailure),
 }
 
@@ -70,16 +73,35 @@ impl Router {
     /// Registers plugins in order (built-ins first). A plugin whose name or any tool name
     /// is already taken is refused whole: nothing may shadow a loaded tool.
     pub fn new(runtime: Arc<Runtime>, plugins: Vec<LoadedPlugin>, policy: &Policy) -> Self {
-        let mut router = Router { runtime, tools: Vec::new(), by_name: HashMap::new(), refused: Vec::new() };
+        let mut router = Router {
+            runtime,
+            tools: Vec::new(),
+            by_name: HashMap::new(),
+            refused: Vec::new(),
+        };
         let mut plugin_names: Vec<String> = Vec::new();
         for plugin in plugins {
             let name = plugin.manifest.name.clone();
             if plugin_names.contains(&name) {
-                router.refuse(&plugin, format!("a plugin named `{name}` is already loaded"));
+                router.refuse(
+                    &plugin,
+                    format!("a plugin named `{name}` is already loaded"),
+                );
                 continue;
             }
-            if let Some(taken) = plugin.manifest.tools.iter().find(|t| router.by_name.contains_key(&t.name)) {
-                router.refuse(&plugin, format!("tool `{}` is already provided by another plugin", taken.name));
+            if let Some(taken) = plugin
+                .manifest
+                .tools
+                .iter()
+                .find(|t| router.by_name.contains_key(&t.name))
+            {
+                router.refuse(
+                    &plugin,
+                    format!(
+                        "tool `{}` is already provided by another plugin",
+                        taken.name
+                    ),
+                );
                 continue;
             }
             let granted = policy.granted(&name, plugin.builtin_grant);
@@ -107,7 +129,10 @@ impl Router {
 
     fn refuse(&mut self, plugin: &LoadedPlugin, reason: String) {
         tracing::error!(origin = %plugin.origin, "plugin refused: {reason}");
-        self.refused.push(Refused { origin: plugin.origin.clone(), reason });
+        self.refused.push(Refused {
+            origin: plugin.origin.clone(),
+            reason,
+        });
     }
 
     /// Tools a client may see, in load order.
@@ -130,8 +155,16 @@ impl Router {
 
     /// Gate, validate, run, check. Only an unknown tool is a protocol-level error;
     /// everything else is an answer the model can read and act on.
-    pub async fn call(&self, name: &str, arguments: Option<Map<String, Value>>) -> Result<Answer, RouteError> {
-        let tool = self.by_name.get(name).map(|&i| &self.tools[i]).ok_or_else(|| RouteError::UnknownTool(name.to_string()))?;
+    pub async fn call(
+        &self,
+        name: &str,
+        arguments: Option<Map<String, Value>>,
+    ) -> Result<Answer, RouteError> {
+        let tool = self
+            .by_name
+            .get(name)
+            .map(|&i| &self.tools[i])
+            .ok_or_else(|| RouteError::UnknownTool(name.to_string()))?;
         let started = Instant::now();
         let answer = self.run(tool, arguments).await;
         let outcome = match &answer {
@@ -159,15 +192,35 @@ impl Router {
         if let Err(failure) = validate_arguments(spec, &arguments) {
             return Answer::Failure(failure);
         }
-        match self.runtime.call(&tool.plugin, &spec.name, tool.allowed, arguments.to_string()).await {
-            Ok(output) => check_output(&tool.plugin.manifest.name, spec, output, self.runtime.limits().output_bytes),
+        match self
+            .runtime
+            .call(
+                &tool.plugin,
+                &spec.name,
+                tool.allowed,
+                arguments.to_string(),
+            )
+            .await
+        {
+            Ok(output) => check_output(
+                &tool.plugin.manifest.name,
+                spec,
+                output,
+                self.runtime.limits().output_bytes,
+            ),
             Err(failure) => Answer::Failure(sanitize_failure(failure)),
         }
     }
 }
 
 /// Why a tool must be hidden, if it must.
-fn refusal(plugin: &str, spec: &ToolSpec, requested: CapabilitySet, effective: CapabilitySet, policy: &Policy) -> Option<ToolFailure> {
+fn refusal(
+    plugin: &str,
+    spec: &ToolSpec,
+    requested: CapabilitySet,
+    effective: CapabilitySet,
+    policy: &Policy,
+) -> Option<ToolFailure> {
     let missing = spec.declared.difference(effective);
     if missing.is_empty() {
         return None;
@@ -178,21 +231,40 @@ fn refusal(plugin: &str, spec: &ToolSpec, requested: CapabilitySet, effective: C
         } else {
             "Restart the server with --allow-destructive to use it."
         };
-        return Some(ToolFailure::new(ErrorCode::PolicyDenied, format!("tool `{}` is unavailable: {reason}", spec.name)).with_hint(hint));
+        return Some(
+            ToolFailure::new(
+                ErrorCode::PolicyDenied,
+                format!("tool `{}` is unavailable: {reason}", spec.name),
+            )
+            .with_hint(hint),
+        );
     }
     let unrequested = missing.difference(requested);
     if !unrequested.is_empty() {
         return Some(ToolFailure::new(
             ErrorCode::PermissionDenied,
-            format!("tool `{}` declares {unrequested}, which plugin `{plugin}` does not import", spec.name),
+            format!(
+                "tool `{}` declares {unrequested}, which plugin `{plugin}` does not import",
+                spec.name
+            ),
         ));
     }
     Some(
         ToolFailure::new(
             ErrorCode::PermissionDenied,
-            format!("tool `{}` needs {missing}, which plugin `{plugin}` is not granted", spec.name),
+            format!(
+                "tool `{}` needs {missing}, which plugin `{plugin}` is not granted",
+                spec.name
+            ),
         )
-        .with_hint(format!("The operator can grant it: --grant {plugin}={}", spec.declared.iter().map(|c| c.name()).collect::<Vec<_>>().join(","))),
+        .with_hint(format!(
+            "The operator can grant it: --grant {plugin}={}",
+            spec.declared
+                .iter()
+                .map(|c| c.name())
+                .collect::<Vec<_>>()
+                .join(",")
+        )),
     )
 }
 
@@ -203,18 +275,34 @@ fn validate_arguments(spec: &ToolSpec, arguments: &Value) -> Result<(), ToolFail
         .take(MAX_REPORTED_VIOLATIONS)
         .map(|error| {
             let path = error.instance_path().to_string();
-            let place = if path.is_empty() { "arguments".to_string() } else { format!("`{path}`") };
+            let place = if path.is_empty() {
+                "arguments".to_string()
+            } else {
+                format!("`{path}`")
+            };
             truncate_at_char(&format!("{place}: {error}"), 300).to_string()
         })
         .collect();
     if violations.is_empty() {
         return Ok(());
     }
-    Err(ToolFailure::new(ErrorCode::InvalidArgument, format!("arguments do not match the schema of `{}`: {}", spec.name, violations.join("; ")))
-        .with_hint("Check the tool's input schema in tools/list."))
+    Err(ToolFailure::new(
+        ErrorCode::InvalidArgument,
+        format!(
+            "arguments do not match the schema of `{}`: {}",
+            spec.name,
+            violations.join("; ")
+        ),
+    )
+    .with_hint("Check the tool's input schema in tools/list."))
 }
 
-fn check_output(plugin: &str, spec: &ToolSpec, output: crate::runtime::PluginOutput, limit: usize) -> Answer {
+fn check_output(
+    plugin: &str,
+    spec: &ToolSpec,
+    output: crate::runtime::PluginOutput,
+    limit: usize,
+) -> Answer {
     let size = output.text.len() + output.structured.as_ref().map_or(0, String::len);
     if size > limit {
         return Answer::Failure(ToolFailure::new(
@@ -222,29 +310,52 @@ fn check_output(plugin: &str, spec: &ToolSpec, output: crate::runtime::PluginOut
             format!("plugin `{plugin}` answered {size} bytes, over the {limit}-byte output limit; nothing was returned"),
         ).with_hint("Ask for less: a smaller page, a shorter log tail or a tighter filter."));
     }
-    let structured = match output.structured.as_deref().map(serde_json::from_str::<Value>) {
+    let structured = match output
+        .structured
+        .as_deref()
+        .map(serde_json::from_str::<Value>)
+    {
         None => None,
         Some(Ok(value)) => Some(value),
         Some(Err(err)) => {
-            return Answer::Failure(ToolFailure::new(ErrorCode::PluginFault, format!("plugin `{plugin}` answered malformed JSON: {err}")));
+            return Answer::Failure(ToolFailure::new(
+                ErrorCode::PluginFault,
+                format!("plugin `{plugin}` answered malformed JSON: {err}"),
+            ));
         }
     };
     if let Some(validator) = &spec.output_validator {
         let Some(value) = &structured else {
-            return Answer::Failure(ToolFailure::new(ErrorCode::PluginFault, format!("tool `{}` declares an output schema but returned no structured content", spec.name)));
+            return Answer::Failure(ToolFailure::new(
+                ErrorCode::PluginFault,
+                format!(
+                    "tool `{}` declares an output schema but returned no structured content",
+                    spec.name
+                ),
+            ));
         };
         if let Some(error) = validator.iter_errors(value).next() {
             return Answer::Failure(ToolFailure::new(
                 ErrorCode::PluginFault,
-                format!("tool `{}` returned output that breaks its own schema at `{}`: {error}", spec.name, error.instance_path()),
+                format!(
+                    "tool `{}` returned output that breaks its own schema at `{}`: {error}",
+                    spec.name,
+                    error.instance_path()
+                ),
             ));
         }
     }
-    Answer::Success { text: strip_controls(&output.text), structured }
+    Answer::Success {
+        text: strip_controls(&output.text),
+        structured,
+    }
 }
 
 fn sanitize_failure(mut failure: ToolFailure) -> ToolFailure {
-    failure.message = truncate_at_char(&strip_controls(&failure.message), MAX_ERROR_TEXT).to_string();
-    failure.hint = failure.hint.map(|hint| truncate_at_char(&strip_controls(&hint), MAX_ERROR_TEXT).to_string());
+    failure.message =
+        truncate_at_char(&strip_controls(&failure.message), MAX_ERROR_TEXT).to_string();
+    failure.hint = failure
+        .hint
+        .map(|hint| truncate_at_char(&strip_controls(&hint), MAX_ERROR_TEXT).to_string());
     failure
 }

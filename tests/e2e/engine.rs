@@ -24,7 +24,9 @@ fn relay(listen: &Path, engine: PathBuf) -> JoinHandle<()> {
     let listener = UnixListener::bind(listen).expect("bind relay socket");
     tokio::spawn(async move {
         loop {
-            let Ok((mut inbound, _)) = listener.accept().await else { return };
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                return;
+            };
             let engine = engine.clone();
             tokio::spawn(async move {
                 if let Ok(mut outbound) = UnixStream::connect(&engine).await {
@@ -39,7 +41,9 @@ fn relay(listen: &Path, engine: PathBuf) -> JoinHandle<()> {
 async fn engine_down_is_dkr_001_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let socket = dir.path().join("engine.sock");
-    let server = start(ServerOptions::default().env("DOCKER_HOST", format!("unix://{}", socket.display()))).await;
+    let server =
+        start(ServerOptions::default().env("DOCKER_HOST", format!("unix://{}", socket.display())))
+            .await;
 
     // No engine behind the socket: a clear error, twice (nothing is cached wrongly).
     for _ in 0..2 {
@@ -50,14 +54,19 @@ async fn engine_down_is_dkr_001_and_recovers() {
 
     // The engine "comes back".
     let relay_task = relay(&socket, engine_socket());
-    let listed = server.call("docker_list_containers", json!({"all": true})).await;
+    let listed = server
+        .call("docker_list_containers", json!({"all": true}))
+        .await;
     assert!(listed.ok()["total"].is_u64(), "{}", listed.text());
 
     // And goes away again mid-session.
     relay_task.abort();
     let _ = relay_task.await;
     std::fs::remove_file(&socket).unwrap();
-    server.call("docker_list_containers", json!({})).await.expect_error("DKR-001");
+    server
+        .call("docker_list_containers", json!({}))
+        .await
+        .expect_error("DKR-001");
 
     let relay_task = relay(&socket, engine_socket());
     assert!(server.call("docker_list_containers", json!({})).await.ok()["total"].is_u64());

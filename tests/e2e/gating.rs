@@ -7,7 +7,9 @@ use serde_json::json;
 use crate::start;
 
 fn with_probe(dir: &tempfile::TempDir) -> ServerOptions {
-    ServerOptions::default().arg("--plugin-dir").arg(dir.path().display().to_string())
+    ServerOptions::default()
+        .arg("--plugin-dir")
+        .arg(dir.path().display().to_string())
 }
 
 #[tokio::test]
@@ -16,18 +18,34 @@ async fn third_party_plugin_gets_nothing_until_granted() {
     let server = start(with_probe(&dir)).await;
     let names = server.tool_names().await.unwrap();
     assert!(names.iter().any(|n| n == "probe_echo"), "{names:?}");
-    assert!(!names.iter().any(|n| n == "probe_list"), "needs an ungranted capability: {names:?}");
+    assert!(
+        !names.iter().any(|n| n == "probe_list"),
+        "needs an ungranted capability: {names:?}"
+    );
     assert!(!names.iter().any(|n| n == "probe_remove"), "{names:?}");
 
     let refused = server.call("probe_list", json!({})).await;
     refused.expect_error("DKR-005");
-    assert!(refused.text().contains("--grant probe=containers-read"), "{}", refused.text());
+    assert!(
+        refused.text().contains("--grant probe=containers-read"),
+        "{}",
+        refused.text()
+    );
 
     // A tool that declares nothing but calls a Docker primitive anyway: the host's
     // check at the primitive answers `denied`, which the plugin reports.
-    server.call("probe_sneaky_list", json!({})).await.expect_error("DKR-005");
+    server
+        .call("probe_sneaky_list", json!({}))
+        .await
+        .expect_error("DKR-005");
     // The server is unaffected.
-    assert_eq!(server.call("probe_echo", json!({"text": "still here"})).await.ok()["text"], json!("still here"));
+    assert_eq!(
+        server
+            .call("probe_echo", json!({"text": "still here"}))
+            .await
+            .ok()["text"],
+        json!("still here")
+    );
 }
 
 #[tokio::test]
@@ -39,20 +57,53 @@ async fn granted_capability_works_but_undeclared_use_is_still_denied() {
 
     let listed = server.call("probe_list", json!({})).await;
     assert!(listed.ok()["total"].is_u64(), "{}", listed.text());
-    server.call("probe_sneaky_list", json!({})).await.expect_error("DKR-005");
+    server
+        .call("probe_sneaky_list", json!({}))
+        .await
+        .expect_error("DKR-005");
 
     // Granting the destructive capability is not enough while destructive operations
     // are off: the tier ceiling wins.
-    let ceiling = start(with_probe(&dir).arg("--grant").arg("probe=containers-read,containers-remove")).await;
-    assert!(!ceiling.tool_names().await.unwrap().iter().any(|n| n == "probe_remove"));
-    ceiling.call("probe_remove", json!({"container": "anything"})).await.expect_error("DKR-008");
+    let ceiling = start(
+        with_probe(&dir)
+            .arg("--grant")
+            .arg("probe=containers-read,containers-remove"),
+    )
+    .await;
+    assert!(
+        !ceiling
+            .tool_names()
+            .await
+            .unwrap()
+            .iter()
+            .any(|n| n == "probe_remove")
+    );
+    ceiling
+        .call("probe_remove", json!({"container": "anything"}))
+        .await
+        .expect_error("DKR-008");
 }
 
 #[tokio::test]
 async fn grants_for_builtins_can_be_narrowed() {
-    let server = start(ServerOptions::default().arg("--grant").arg("containers=containers-read")).await;
+    let server = start(
+        ServerOptions::default()
+            .arg("--grant")
+            .arg("containers=containers-read"),
+    )
+    .await;
     let mut names = server.tool_names().await.unwrap();
     names.sort();
-    assert_eq!(names, ["docker_container_logs", "docker_inspect_container", "docker_list_containers"]);
-    server.call("docker_start_container", json!({"container": "x"})).await.expect_error("DKR-005");
+    assert_eq!(
+        names,
+        [
+            "docker_container_logs",
+            "docker_inspect_container",
+            "docker_list_containers"
+        ]
+    );
+    server
+        .call("docker_start_container", json!({"container": "x"}))
+        .await
+        .expect_error("DKR-005");
 }

@@ -47,44 +47,92 @@ async fn container_lifecycle_through_mcp() {
     let id = created.ok()["id"].as_str().expect("id").to_string();
     assert!(id.len() >= 12, "{id}");
 
-    server.call("docker_start_container", json!({"container": name})).await.ok();
+    server
+        .call("docker_start_container", json!({"container": name}))
+        .await
+        .ok();
 
     let logs = poll_logs_until(&server, &name, "hello-from-bulkhead").await;
-    assert!(!logs.contains('\u{1b}'), "escape sequences must be stripped: {logs:?}");
+    assert!(
+        !logs.contains('\u{1b}'),
+        "escape sequences must be stripped: {logs:?}"
+    );
     assert!(logs.contains("red"), "{logs:?}");
 
-    let inspected = server.call("docker_inspect_container", json!({"container": name})).await;
+    let inspected = server
+        .call("docker_inspect_container", json!({"container": name}))
+        .await;
     let details = inspected.ok()["container"].clone();
     assert_eq!(details["state"]["running"], json!(true), "{details}");
     let rendered = details.to_string() + &inspected.text();
-    assert!(!rendered.contains("hunter2"), "secret env values must be redacted: {rendered}");
+    assert!(
+        !rendered.contains("hunter2"),
+        "secret env values must be redacted: {rendered}"
+    );
     assert!(rendered.contains("GREETING=hi"), "{rendered}");
-    assert!(rendered.contains("io.bulkhead.managed"), "host adds ownership labels: {rendered}");
+    assert!(
+        rendered.contains("io.bulkhead.managed"),
+        "host adds ownership labels: {rendered}"
+    );
 
-    let listed = server.call("docker_list_containers", json!({"name": name})).await;
+    let listed = server
+        .call("docker_list_containers", json!({"name": name}))
+        .await;
     let listed = listed.ok();
     assert_eq!(listed["total"], json!(1), "{listed}");
-    assert_eq!(listed["containers"][0]["state"], json!("running"), "{listed}");
+    assert_eq!(
+        listed["containers"][0]["state"],
+        json!("running"),
+        "{listed}"
+    );
 
-    server.call("docker_stop_container", json!({"container": name, "timeout": 1})).await.ok();
-    let stopped = server.call("docker_inspect_container", json!({"container": name})).await;
+    server
+        .call(
+            "docker_stop_container",
+            json!({"container": name, "timeout": 1}),
+        )
+        .await
+        .ok();
+    let stopped = server
+        .call("docker_inspect_container", json!({"container": name}))
+        .await;
     assert_eq!(stopped.ok()["container"]["state"]["running"], json!(false));
     // Stopping again is fine (idempotent).
-    server.call("docker_stop_container", json!({"container": name})).await.ok();
+    server
+        .call("docker_stop_container", json!({"container": name}))
+        .await
+        .ok();
 
-    server.call("docker_remove_container", json!({"container": name})).await.ok();
-    server.call("docker_inspect_container", json!({"container": name})).await.expect_error("DKR-002");
-    assert!(docker(&["inspect", &name]).is_err(), "the container is really gone");
+    server
+        .call("docker_remove_container", json!({"container": name}))
+        .await
+        .ok();
+    server
+        .call("docker_inspect_container", json!({"container": name}))
+        .await
+        .expect_error("DKR-002");
+    assert!(
+        docker(&["inspect", &name]).is_err(),
+        "the container is really gone"
+    );
     server.stop().await.unwrap();
 }
 
 async fn poll_logs_until(server: &bulkhead_testkit::Server, name: &str, needle: &str) -> String {
     let mut last = String::new();
     for _ in 0..50 {
-        let answer = server.call("docker_container_logs", json!({"container": name, "tail": 50})).await;
+        let answer = server
+            .call(
+                "docker_container_logs",
+                json!({"container": name, "tail": 50}),
+            )
+            .await;
         last = answer.ok()["logs"].as_str().unwrap_or_default().to_string();
         if last.contains(needle) {
-            assert!(answer.text().contains(needle), "text rendering carries the logs too");
+            assert!(
+                answer.text().contains(needle),
+                "text rendering carries the logs too"
+            );
             return last;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -103,9 +151,18 @@ async fn removal_is_hidden_and_refused_without_allow_destructive() {
     assert_eq!(names.len(), 6, "{names:?}");
     assert!(!names.iter().any(|n| n == "docker_remove_container"));
 
-    let refused = server.call("docker_remove_container", json!({"container": name, "force": true})).await;
+    let refused = server
+        .call(
+            "docker_remove_container",
+            json!({"container": name, "force": true}),
+        )
+        .await;
     refused.expect_error("DKR-008");
-    assert!(refused.text().contains("--allow-destructive"), "{}", refused.text());
+    assert!(
+        refused.text().contains("--allow-destructive"),
+        "{}",
+        refused.text()
+    );
     assert!(docker(&["inspect", &name]).is_ok(), "nothing was deleted");
 }
 
@@ -114,8 +171,18 @@ async fn read_only_mode_serves_only_reads() {
     let server = start(ServerOptions::default().arg("--read-only")).await;
     let mut names = server.tool_names().await.unwrap();
     names.sort();
-    assert_eq!(names, ["docker_container_logs", "docker_inspect_container", "docker_list_containers"]);
-    server.call("docker_create_container", json!({"image": TEST_IMAGE})).await.expect_error("DKR-008");
+    assert_eq!(
+        names,
+        [
+            "docker_container_logs",
+            "docker_inspect_container",
+            "docker_list_containers"
+        ]
+    );
+    server
+        .call("docker_create_container", json!({"image": TEST_IMAGE}))
+        .await
+        .expect_error("DKR-008");
 }
 
 #[tokio::test]
@@ -125,9 +192,18 @@ async fn running_container_is_not_removed_without_force() {
     docker(&["run", "-d", "--name", &name, TEST_IMAGE, "sleep", "300"]).unwrap();
 
     let server = start(ServerOptions::default().arg("--allow-destructive")).await;
-    server.call("docker_remove_container", json!({"container": name})).await.expect_error("DKR-007");
+    server
+        .call("docker_remove_container", json!({"container": name}))
+        .await
+        .expect_error("DKR-007");
     assert!(docker(&["inspect", &name]).is_ok(), "still there");
-    server.call("docker_remove_container", json!({"container": name, "force": true})).await.ok();
+    server
+        .call(
+            "docker_remove_container",
+            json!({"container": name, "force": true}),
+        )
+        .await
+        .ok();
     assert!(docker(&["inspect", &name]).is_err(), "removed when forced");
 }
 
@@ -136,16 +212,37 @@ async fn annotations_follow_capabilities() {
     let server = start(ServerOptions::default().arg("--allow-destructive")).await;
     let tools = server.tools().await.unwrap();
     let hints = |name: &str| {
-        let tool = tools.iter().find(|t| t.name == name).unwrap_or_else(|| panic!("{name} listed"));
+        let tool = tools
+            .iter()
+            .find(|t| t.name == name)
+            .unwrap_or_else(|| panic!("{name} listed"));
         let a = tool.annotations.clone().expect("annotations");
-        assert!(tool.output_schema.is_some(), "{name} declares an output schema");
+        assert!(
+            tool.output_schema.is_some(),
+            "{name} declares an output schema"
+        );
         (a.read_only_hint, a.destructive_hint, a.idempotent_hint)
     };
-    assert_eq!(hints("docker_list_containers"), (Some(true), Some(false), Some(true)));
-    assert_eq!(hints("docker_container_logs"), (Some(true), Some(false), Some(true)));
-    assert_eq!(hints("docker_create_container"), (Some(false), Some(false), Some(false)));
-    assert_eq!(hints("docker_stop_container"), (Some(false), Some(false), Some(true)));
-    assert_eq!(hints("docker_remove_container"), (Some(false), Some(true), Some(false)));
+    assert_eq!(
+        hints("docker_list_containers"),
+        (Some(true), Some(false), Some(true))
+    );
+    assert_eq!(
+        hints("docker_container_logs"),
+        (Some(true), Some(false), Some(true))
+    );
+    assert_eq!(
+        hints("docker_create_container"),
+        (Some(false), Some(false), Some(false))
+    );
+    assert_eq!(
+        hints("docker_stop_container"),
+        (Some(false), Some(false), Some(true))
+    );
+    assert_eq!(
+        hints("docker_remove_container"),
+        (Some(false), Some(true), Some(false))
+    );
 }
 
 #[tokio::test]
@@ -154,7 +251,16 @@ async fn list_paginates_with_a_cursor() {
     let label = unique_name("page");
     for i in 0..3 {
         let name = cleanup.container(&format!("{label}-{i}"));
-        docker(&["create", "--name", &name, "--label", &format!("bulkhead.test={label}"), TEST_IMAGE, "true"]).unwrap();
+        docker(&[
+            "create",
+            "--name",
+            &name,
+            "--label",
+            &format!("bulkhead.test={label}"),
+            TEST_IMAGE,
+            "true",
+        ])
+        .unwrap();
     }
     let server = start(ServerOptions::default()).await;
     let filter = format!("bulkhead.test={label}");
@@ -178,5 +284,8 @@ async fn list_paginates_with_a_cursor() {
         }
     }
     seen.sort();
-    assert_eq!(seen, (0..3).map(|i| format!("{label}-{i}")).collect::<Vec<_>>());
+    assert_eq!(
+        seen,
+        (0..3).map(|i| format!("{label}-{i}")).collect::<Vec<_>>()
+    );
 }

@@ -25,6 +25,12 @@ pub fn shared_cache() -> PathBuf {
 }
 
 pub async fn start(options: ServerOptions) -> Server {
-    let options = if options.cache_dir.is_none() { options.cache_dir(shared_cache()) } else { options };
-    Server::start(binary(), options).await.expect("server starts")
+    let options = if options.cache_dir.is_none() {
+        options.cache_dir(shared_cache())
+    } else {
+        options
+    };
+    Server::start(binary(), options)
+        .await
+        .expect("server starts")
 }

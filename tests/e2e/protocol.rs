@@ -31,7 +31,11 @@ impl RawSession {
             .unwrap();
         let stdin = child.stdin.take().unwrap();
         let stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-        RawSession { child, stdin, stdout }
+        RawSession {
+            child,
+            stdin,
+            stdout,
+        }
     }
 
     async fn send(&mut self, message: Value) {
@@ -47,7 +51,8 @@ impl RawSession {
             .expect("server answers")
             .unwrap()
             .expect("stdout open");
-        let message: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried non-JSON {line:?}: {e}"));
+        let message: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("stdout carried non-JSON {line:?}: {e}"));
         assert_eq!(message["jsonrpc"], json!("2.0"), "{message}");
         message
     }
@@ -56,18 +61,29 @@ impl RawSession {
 async fn handshake(version: &str) -> RawSession {
     let mut session = RawSession::spawn();
     session
-        .send(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
-            "protocolVersion": version,
-            "capabilities": {},
-            "clientInfo": {"name": "raw-test", "version": "0"}
-        }}))
+        .send(
+            json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+                "protocolVersion": version,
+                "capabilities": {},
+                "clientInfo": {"name": "raw-test", "version": "0"}
+            }}),
+        )
         .await;
     let answer = session.receive().await;
     assert_eq!(answer["id"], json!(1));
-    assert_eq!(answer["result"]["protocolVersion"], json!(version), "{answer}");
+    assert_eq!(
+        answer["result"]["protocolVersion"],
+        json!(version),
+        "{answer}"
+    );
     assert_eq!(answer["result"]["serverInfo"]["name"], json!("bulkhead"));
-    assert!(answer["result"]["capabilities"]["tools"].is_object(), "{answer}");
-    session.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"})).await;
+    assert!(
+        answer["result"]["capabilities"]["tools"].is_object(),
+        "{answer}"
+    );
+    session
+        .send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        .await;
     session
 }
 
@@ -75,14 +91,23 @@ async fn handshake(version: &str) -> RawSession {
 async fn older_clients_negotiate_their_version_and_stdin_close_exits_cleanly() {
     for version in ["2025-06-18", "2025-11-25"] {
         let mut session = handshake(version).await;
-        session.send(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"})).await;
+        session
+            .send(json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}))
+            .await;
         let pong = session.receive().await;
         assert_eq!(pong["id"], json!(2));
         assert!(pong["result"].is_object(), "{pong}");
 
-        session.send(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"})).await;
+        session
+            .send(json!({"jsonrpc": "2.0", "id": 3, "method": "tools/list"}))
+            .await;
         let tools = session.receive().await;
-        let names: Vec<&str> = tools["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+        let names: Vec<&str> = tools["result"]["tools"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap())
+            .collect();
         assert!(names.contains(&"docker_list_containers"), "{names:?}");
 
         session.send(json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call", "params": {"name": "nope", "arguments": {}}})).await;
@@ -90,9 +115,15 @@ async fn older_clients_negotiate_their_version_and_stdin_close_exits_cleanly() {
         assert_eq!(unknown["error"]["code"], json!(-32602), "{unknown}");
 
         drop(session.stdin);
-        let status = tokio::time::timeout(Duration::from_secs(30), session.child.wait()).await.expect("exits").unwrap();
+        let status = tokio::time::timeout(Duration::from_secs(30), session.child.wait())
+            .await
+            .expect("exits")
+            .unwrap();
         assert!(status.success(), "{version}: exit status {status}");
-        assert!(session.stdout.next_line().await.unwrap().is_none(), "nothing after the last answer");
+        assert!(
+            session.stdout.next_line().await.unwrap().is_none(),
+            "nothing after the last answer"
+        );
     }
 }
 
@@ -101,7 +132,11 @@ async fn second_start_loads_compiled_plugins_from_the_cache() {
     let cache = tempfile::tempdir().unwrap();
     let first = start(ServerOptions::default().cache_dir(cache.path())).await;
     first.tools().await.unwrap();
-    assert!(first.stderr().contains("cache=Stored"), "{}", first.stderr());
+    assert!(
+        first.stderr().contains("cache=Stored"),
+        "{}",
+        first.stderr()
+    );
     first.stop().await.unwrap();
 
     let second = start(ServerOptions::default().cache_dir(cache.path())).await;

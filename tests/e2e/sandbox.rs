@@ -8,7 +8,9 @@ use crate::start;
 
 async fn probe_server(extra: &[&str]) -> (Server, tempfile::TempDir) {
     let dir = probe_plugin_dir().unwrap();
-    let mut options = ServerOptions::default().arg("--plugin-dir").arg(dir.path().display().to_string());
+    let mut options = ServerOptions::default()
+        .arg("--plugin-dir")
+        .arg(dir.path().display().to_string());
     for arg in extra {
         options = options.arg(*arg);
     }
@@ -28,7 +30,10 @@ async fn spinning_plugin_hits_the_deadline_and_the_server_keeps_serving() {
     assert!(answer.text().contains("2 s"), "{}", answer.text());
     assert_still_serving(&server).await;
     // And again: a trap or timeout never poisons later calls.
-    server.call("probe_spin", json!({})).await.expect_error("DKR-009");
+    server
+        .call("probe_spin", json!({}))
+        .await
+        .expect_error("DKR-009");
     assert_still_serving(&server).await;
 }
 
@@ -37,14 +42,21 @@ async fn memory_bomb_hits_the_memory_limit() {
     let (server, _dir) = probe_server(&["--memory-limit", "32"]).await;
     let answer = server.call("probe_alloc", json!({})).await;
     answer.expect_error("DKR-010");
-    assert!(answer.text().contains("memory limit of 32 MiB"), "{}", answer.text());
+    assert!(
+        answer.text().contains("memory limit of 32 MiB"),
+        "{}",
+        answer.text()
+    );
     assert_still_serving(&server).await;
 }
 
 #[tokio::test]
 async fn panic_is_a_plugin_fault() {
     let (server, _dir) = probe_server(&[]).await;
-    server.call("probe_panic", json!({})).await.expect_error("DKR-010");
+    server
+        .call("probe_panic", json!({}))
+        .await
+        .expect_error("DKR-010");
     assert_still_serving(&server).await;
 }
 
@@ -67,7 +79,10 @@ async fn plugins_cannot_read_files_env_or_open_sockets() {
 
     for (tool, args) in [
         ("probe_read_file", json!({"path": "/etc/passwd"})),
-        ("probe_read_file", json!({"path": env!("CARGO_MANIFEST_DIR")})),
+        (
+            "probe_read_file",
+            json!({"path": env!("CARGO_MANIFEST_DIR")}),
+        ),
         ("probe_env", json!({})),
         ("probe_socket", json!({"address": address})),
     ] {
@@ -76,5 +91,8 @@ async fn plugins_cannot_read_files_env_or_open_sockets() {
         assert_eq!(result["escaped"], json!(false), "{tool} {args}: {result}");
     }
     listener.set_nonblocking(true).unwrap();
-    assert!(listener.accept().is_err(), "no connection reached the listener");
+    assert!(
+        listener.accept().is_err(),
+        "no connection reached the listener"
+    );
 }

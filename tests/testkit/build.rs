@@ -1,5 +1,8 @@
 //! Compiles the fixture plugins to wasm32-wasip2 once, for every test that needs them.
 
+// Build scripts talk to cargo through stdout (`cargo:` lines).
+#![allow(clippy::print_stdout)]
+
 fn main() {
     let root = bulkhead_wasm_builder::workspace_root(2);
     let built = bulkhead_wasm_builder::build_plugins(
@@ -7,5 +10,8 @@ fn main() {
         &["bulkhead-probe-fixture"],
         &["tests/fixtures", "plugins/sdk", "wit"],
     );
-    println!("cargo:rustc-env=BULKHEAD_PROBE_WASM={}", built[0].path.display());
+    println!(
+        "cargo:rustc-env=BULKHEAD_PROBE_WASM={}",
+        built[0].path.display()
+    );
 }

@@ -3,14 +3,19 @@
 
 use std::collections::HashMap;
 
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding as EnginePortBinding, RestartPolicy, RestartPolicyNameEnum};
-use bollard::query_parameters::{CreateContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder};
+use bollard::models::{
+    ContainerCreateBody, HostConfig, PortBinding as EnginePortBinding, RestartPolicy,
+    RestartPolicyNameEnum,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
+};
 
 use super::containers_read::container_ref;
 use super::engine_call;
+use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::containers_manage::Host;
 use crate::bindings::bulkhead::plugin::types::{ContainerSpec, CreatedContainer};
-use crate::bindings::DockerError;
 use crate::capabilities::Capability;
 use crate::runtime::CallState;
 
@@ -26,34 +31,58 @@ const MIN_MEMORY_BYTES: i64 = 6 << 20;
 const MAX_STOP_TIMEOUT_SECS: u32 = 120;
 
 impl Host for CallState {
-    async fn create_container(&mut self, spec: ContainerSpec) -> Result<CreatedContainer, DockerError> {
+    async fn create_container(
+        &mut self,
+        spec: ContainerSpec,
+    ) -> Result<CreatedContainer, DockerError> {
         let docker = self.access.authorize(Capability::ContainersManage).await?;
         let (name, body) = create_request(spec, &self.access.plugin)?;
         let mut options = CreateContainerOptionsBuilder::new();
         if let Some(name) = &name {
             options = options.name(name);
         }
-        let created = engine_call(&self.access.docker, docker.create_container(Some(options.build()), body)).await?;
-        Ok(CreatedContainer { id: created.id, warnings: created.warnings })
+        let created = engine_call(
+            &self.access.docker,
+            docker.create_container(Some(options.build()), body),
+        )
+        .await?;
+        Ok(CreatedContainer {
+            id: created.id,
+            warnings: created.warnings,
+        })
     }
 
     async fn start_container(&mut self, target: String) -> Result<(), DockerError> {
         let docker = self.access.authorize(Capability::ContainersManage).await?;
         let target = container_ref(&target)?;
-        engine_call(&self.access.docker, docker.start_container(target, None::<StartContainerOptions>)).await
+        engine_call(
+            &self.access.docker,
+            docker.start_container(target, None::<StartContainerOptions>),
+        )
+        .await
     }
 
-    async fn stop_container(&mut self, target: String, timeout_secs: Option<u32>) -> Result<(), DockerError> {
+    async fn stop_container(
+        &mut self,
+        target: String,
+        timeout_secs: Option<u32>,
+    ) -> Result<(), DockerError> {
         let docker = self.access.authorize(Capability::ContainersManage).await?;
         let target = container_ref(&target)?;
         let mut options = StopContainerOptionsBuilder::new();
         if let Some(secs) = timeout_secs {
             if secs > MAX_STOP_TIMEOUT_SECS {
-                return Err(DockerError::Invalid(format!("stop timeout is at most {MAX_STOP_TIMEOUT_SECS} s")));
+                return Err(DockerError::Invalid(format!(
+                    "stop timeout is at most {MAX_STOP_TIMEOUT_SECS} s"
+                )));
             }
             options = options.t(secs as i32);
         }
-        engine_call(&self.access.docker, docker.stop_container(target, Some(options.build()))).await
+        engine_call(
+            &self.access.docker,
+            docker.stop_container(target, Some(options.build())),
+        )
+        .await
     }
 }
 
@@ -64,8 +93,13 @@ pub(super) fn create_request(
     plugin: &str,
 ) -> Result<(Option<String>, ContainerCreateBody), DockerError> {
     let image = spec.image.trim();
-    if image.is_empty() || image.len() > 255 || image.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(DockerError::Invalid("`image` must be an image name, tag or id".into()));
+    if image.is_empty()
+        || image.len() > 255
+        || image.chars().any(|c| c.is_whitespace() || c.is_control())
+    {
+        return Err(DockerError::Invalid(
+            "`image` must be an image name, tag or id".into(),
+        ));
     }
     if let Some(name) = &spec.name {
         validate_name(name)?;
@@ -73,7 +107,11 @@ pub(super) fn create_request(
     for entry in &spec.env {
         match entry.split_once('=') {
             Some((key, _)) if !key.is_empty() && !key.contains('\0') => {}
-            _ => return Err(DockerError::Invalid("every env entry must look like KEY=value".into())),
+            _ => {
+                return Err(DockerError::Invalid(
+                    "every env entry must look like KEY=value".into(),
+                ));
+            }
         }
     }
     let mut labels: HashMap<String, String> = HashMap::new();
@@ -100,12 +138,20 @@ pub(super) fn create_request(
     let mut bindings: HashMap<String, Option<Vec<EnginePortBinding>>> = HashMap::new();
     for port in &spec.ports {
         if port.container_port == 0 {
-            return Err(DockerError::Invalid("`container_port` must be 1-65535".into()));
+            return Err(DockerError::Invalid(
+                "`container_port` must be 1-65535".into(),
+            ));
         }
         let protocol = port.protocol.trim().to_ascii_lowercase();
-        let protocol = if protocol.is_empty() { "tcp".to_string() } else { protocol };
+        let protocol = if protocol.is_empty() {
+            "tcp".to_string()
+        } else {
+            protocol
+        };
         if !matches!(protocol.as_str(), "tcp" | "udp" | "sctp") {
-            return Err(DockerError::Invalid(format!("unknown protocol `{protocol}` (tcp, udp, sctp)")));
+            return Err(DockerError::Invalid(format!(
+                "unknown protocol `{protocol}` (tcp, udp, sctp)"
+            )));
         }
         let key = format!("{}/{protocol}", port.container_port);
         exposed.push(key.clone());
@@ -116,16 +162,23 @@ pub(super) fn create_request(
                 .map_err(|_| DockerError::Invalid(format!("`{ip}` is not an IP address")))?
                 .to_string(),
         };
-        bindings.entry(key).or_insert_with(|| Some(Vec::new())).get_or_insert_with(Vec::new).push(EnginePortBinding {
-            host_ip: Some(host_ip),
-            host_port: Some(port.host_port.map(|p| p.to_string()).unwrap_or_default()),
-        });
+        bindings
+            .entry(key)
+            .or_insert_with(|| Some(Vec::new()))
+            .get_or_insert_with(Vec::new)
+            .push(EnginePortBinding {
+                host_ip: Some(host_ip),
+                host_port: Some(port.host_port.map(|p| p.to_string()).unwrap_or_default()),
+            });
     }
 
-    if let Some(memory) = spec.memory_bytes {
-        if memory < MIN_MEMORY_BYTES {
-            return Err(DockerError::Invalid(format!("`memory` must be at least {MIN_MEMORY_BYTES} bytes (6 MiB)")));
-        }
+    if spec
+        .memory_bytes
+        .is_some_and(|memory| memory < MIN_MEMORY_BYTES)
+    {
+        return Err(DockerError::Invalid(format!(
+            "`memory` must be at least {MIN_MEMORY_BYTES} bytes (6 MiB)"
+        )));
     }
     if spec.nano_cpus.is_some_and(|n| n <= 0) {
         return Err(DockerError::Invalid("`cpus` must be positive".into()));
@@ -133,7 +186,11 @@ pub(super) fn create_request(
     if spec.pids_limit.is_some_and(|n| n <= 0) {
         return Err(DockerError::Invalid("`pids_limit` must be positive".into()));
     }
-    let restart_policy = spec.restart_policy.as_deref().map(parse_restart_policy).transpose()?;
+    let restart_policy = spec
+        .restart_policy
+        .as_deref()
+        .map(parse_restart_policy)
+        .transpose()?;
 
     let host_config = HostConfig {
         memory: spec.memory_bytes,
@@ -184,11 +241,16 @@ fn validate_network(mode: &str) -> Result<&str, DockerError> {
             "network mode `{mode}` shares a namespace with the host or another container and is not allowed"
         )));
     }
-    let valid = mode.len() <= 128 && mode.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    let valid = mode.len() <= 128
+        && mode
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if valid {
         Ok(mode)
     } else {
-        Err(DockerError::Invalid(format!("`{mode}` is not a network name")))
+        Err(DockerError::Invalid(format!(
+            "`{mode}` is not a network name"
+        )))
     }
 }
 
@@ -197,7 +259,11 @@ fn parse_restart_policy(text: &str) -> Result<RestartPolicy, DockerError> {
         Some((name, count)) => (name, Some(count)),
         None => (text, None),
     };
-    let invalid = || DockerError::Invalid(format!("restart policy `{text}`: use no, on-failure[:N], always or unless-stopped"));
+    let invalid = || {
+        DockerError::Invalid(format!(
+            "restart policy `{text}`: use no, on-failure[:N], always or unless-stopped"
+        ))
+    };
     let name = match name {
         "no" | "" => RestartPolicyNameEnum::NO,
         "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
@@ -207,10 +273,15 @@ fn parse_restart_policy(text: &str) -> Result<RestartPolicy, DockerError> {
     };
     let maximum_retry_count = match retries {
         None => None,
-        Some(count) if name == RestartPolicyNameEnum::ON_FAILURE => Some(count.parse::<i64>().map_err(|_| invalid())?),
+        Some(count) if name == RestartPolicyNameEnum::ON_FAILURE => {
+            Some(count.parse::<i64>().map_err(|_| invalid())?)
+        }
         Some(_) => return Err(invalid()),
     };
-    Ok(RestartPolicy { name: Some(name), maximum_retry_count })
+    Ok(RestartPolicy {
+        name: Some(name),
+        maximum_retry_count,
+    })
 }
 
 #[cfg(test)]
@@ -242,11 +313,19 @@ mod tests {
     #[test]
     fn adds_ownership_labels_and_defaults_ports_to_loopback() {
         let mut request = spec("busybox");
-        request.ports = vec![PortBinding { container_port: 80, protocol: String::new(), host_ip: None, host_port: Some(8080) }];
+        request.ports = vec![PortBinding {
+            container_port: 80,
+            protocol: String::new(),
+            host_ip: None,
+            host_port: Some(8080),
+        }];
         let (_, body) = create_request(request, "containers").unwrap();
         let labels = body.labels.unwrap();
         assert_eq!(labels.get(MANAGED_LABEL).map(String::as_str), Some("true"));
-        assert_eq!(labels.get(PLUGIN_LABEL).map(String::as_str), Some("containers"));
+        assert_eq!(
+            labels.get(PLUGIN_LABEL).map(String::as_str),
+            Some("containers")
+        );
         assert_eq!(body.exposed_ports, Some(vec!["80/tcp".to_string()]));
         let host = body.host_config.unwrap();
         let binding = &host.port_bindings.unwrap()["80/tcp"].clone().unwrap()[0];
@@ -262,19 +341,48 @@ mod tests {
             mutate(&mut request);
             create_request(request, "p")
         };
-        assert!(matches!(denied(|s| s.network = Some("host".into())), Err(DockerError::Denied(_))));
-        assert!(matches!(denied(|s| s.network = Some("container:abc".into())), Err(DockerError::Denied(_))));
         assert!(matches!(
-            denied(|s| s.labels = vec![KeyValue { key: "io.bulkhead.plugin".into(), value: "other".into() }]),
+            denied(|s| s.network = Some("host".into())),
             Err(DockerError::Denied(_))
         ));
-        assert!(matches!(denied(|s| s.image = " ".into()), Err(DockerError::Invalid(_))));
-        assert!(matches!(denied(|s| s.name = Some("../x".into())), Err(DockerError::Invalid(_))));
-        assert!(matches!(denied(|s| s.env = vec!["NOEQUALS".into()]), Err(DockerError::Invalid(_))));
-        assert!(matches!(denied(|s| s.memory_bytes = Some(1024)), Err(DockerError::Invalid(_))));
-        assert!(matches!(denied(|s| s.restart_policy = Some("sometimes".into())), Err(DockerError::Invalid(_))));
         assert!(matches!(
-            denied(|s| s.ports = vec![PortBinding { container_port: 80, protocol: "icmp".into(), host_ip: None, host_port: None }]),
+            denied(|s| s.network = Some("container:abc".into())),
+            Err(DockerError::Denied(_))
+        ));
+        assert!(matches!(
+            denied(|s| s.labels = vec![KeyValue {
+                key: "io.bulkhead.plugin".into(),
+                value: "other".into()
+            }]),
+            Err(DockerError::Denied(_))
+        ));
+        assert!(matches!(
+            denied(|s| s.image = " ".into()),
+            Err(DockerError::Invalid(_))
+        ));
+        assert!(matches!(
+            denied(|s| s.name = Some("../x".into())),
+            Err(DockerError::Invalid(_))
+        ));
+        assert!(matches!(
+            denied(|s| s.env = vec!["NOEQUALS".into()]),
+            Err(DockerError::Invalid(_))
+        ));
+        assert!(matches!(
+            denied(|s| s.memory_bytes = Some(1024)),
+            Err(DockerError::Invalid(_))
+        ));
+        assert!(matches!(
+            denied(|s| s.restart_policy = Some("sometimes".into())),
+            Err(DockerError::Invalid(_))
+        ));
+        assert!(matches!(
+            denied(|s| s.ports = vec![PortBinding {
+                container_port: 80,
+                protocol: "icmp".into(),
+                host_ip: None,
+                host_port: None
+            }]),
             Err(DockerError::Invalid(_))
         ));
     }
@@ -285,6 +393,9 @@ mod tests {
         assert_eq!(policy.name, Some(RestartPolicyNameEnum::ON_FAILURE));
         assert_eq!(policy.maximum_retry_count, Some(3));
         assert!(parse_restart_policy("always:3").is_err());
-        assert_eq!(parse_restart_policy("unless-stopped").unwrap().name, Some(RestartPolicyNameEnum::UNLESS_STOPPED));
+        assert_eq!(
+            parse_restart_policy("unless-stopped").unwrap().name,
+            Some(RestartPolicyNameEnum::UNLESS_STOPPED)
+        );
     }
 }

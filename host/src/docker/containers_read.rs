@@ -3,17 +3,19 @@
 use std::collections::HashMap;
 
 use bollard::models::{ContainerInspectResponse, ContainerSummary as EngineSummary, PortMap};
-use bollard::query_parameters::{InspectContainerOptions, ListContainersOptionsBuilder, LogsOptionsBuilder};
+use bollard::query_parameters::{
+    InspectContainerOptions, ListContainersOptionsBuilder, LogsOptionsBuilder,
+};
 use futures_util::StreamExt;
 
 use super::sanitize::{keep_tail, redact_env_entry, strip_controls};
 use super::{engine_call, map_error};
+use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::containers_read::Host;
 use crate::bindings::bulkhead::plugin::types::{
-    ContainerDetails, ContainerPage, ContainerState, ContainerSummary, KeyValue, ListFilter, LogChunk,
-    LogOptions, MountInfo, NetworkAttachment, PageRequest, PortBinding,
+    ContainerDetails, ContainerPage, ContainerState, ContainerSummary, KeyValue, ListFilter,
+    LogChunk, LogOptions, MountInfo, NetworkAttachment, PageRequest, PortBinding,
 };
-use crate::bindings::DockerError;
 use crate::capabilities::Capability;
 use crate::runtime::CallState;
 
@@ -25,7 +27,11 @@ const DEFAULT_LOG_BYTES: u32 = 64 << 10;
 const MAX_LOG_BYTES: u32 = 1 << 20;
 
 impl Host for CallState {
-    async fn list_containers(&mut self, filter: ListFilter, page: PageRequest) -> Result<ContainerPage, DockerError> {
+    async fn list_containers(
+        &mut self,
+        filter: ListFilter,
+        page: PageRequest,
+    ) -> Result<ContainerPage, DockerError> {
         let docker = self.access.authorize(Capability::ContainersRead).await?;
         let offset = parse_cursor(page.cursor.as_deref())?;
         let limit = clamp_or_default(page.limit, DEFAULT_PAGE, MAX_PAGE) as usize;
@@ -48,14 +54,19 @@ impl Host for CallState {
         Ok(details_from_engine(details))
     }
 
-    async fn container_logs(&mut self, target: String, options: LogOptions) -> Result<LogChunk, DockerError> {
+    async fn container_logs(
+        &mut self,
+        target: String,
+        options: LogOptions,
+    ) -> Result<LogChunk, DockerError> {
         let docker = self.access.authorize(Capability::ContainersRead).await?;
         let target = container_ref(&target)?;
         if !options.stdout && !options.stderr {
             return Err(DockerError::Invalid("choose stdout, stderr or both".into()));
         }
         let tail = clamp_or_default(options.tail, DEFAULT_TAIL, MAX_TAIL);
-        let max_bytes = clamp_or_default(options.max_bytes, DEFAULT_LOG_BYTES, MAX_LOG_BYTES) as usize;
+        let max_bytes =
+            clamp_or_default(options.max_bytes, DEFAULT_LOG_BYTES, MAX_LOG_BYTES) as usize;
         let mut builder = LogsOptionsBuilder::new()
             .follow(false)
             .stdout(options.stdout)
@@ -107,7 +118,9 @@ pub(super) fn container_ref(target: &str) -> Result<&str, DockerError> {
     let trimmed = target.strip_prefix('/').unwrap_or(target);
     let valid = !trimmed.is_empty()
         && trimmed.len() <= 255
-        && trimmed.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        && trimmed
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if valid {
         Ok(trimmed)
     } else {
@@ -160,7 +173,11 @@ fn paginate(mut all: Vec<EngineSummary>, offset: usize, limit: usize) -> Contain
     all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
     let total = all.len();
     let end = offset.saturating_add(limit).min(total);
-    let items = if offset < total { all.drain(offset..end).map(summary_from_engine).collect() } else { Vec::new() };
+    let items = if offset < total {
+        all.drain(offset..end).map(summary_from_engine).collect()
+    } else {
+        Vec::new()
+    };
     ContainerPage {
         items,
         total: total as u32,
@@ -175,7 +192,10 @@ fn summary_from_engine(summary: EngineSummary) -> ContainerSummary {
         .into_iter()
         .map(|port| PortBinding {
             container_port: port.private_port,
-            protocol: port.typ.map(|t| t.to_string()).unwrap_or_else(|| "tcp".into()),
+            protocol: port
+                .typ
+                .map(|t| t.to_string())
+                .unwrap_or_else(|| "tcp".into()),
             host_ip: port.ip,
             host_port: port.public_port,
         })
@@ -213,10 +233,17 @@ fn ports_from_map(map: Option<PortMap>) -> Vec<PortBinding> {
     let mut ports = Vec::new();
     for (key, bindings) in map.unwrap_or_default() {
         let (port, protocol) = key.split_once('/').unwrap_or((key.as_str(), "tcp"));
-        let Ok(container_port) = port.parse::<u16>() else { continue };
+        let Ok(container_port) = port.parse::<u16>() else {
+            continue;
+        };
         let bindings = bindings.unwrap_or_default();
         if bindings.is_empty() {
-            ports.push(PortBinding { container_port, protocol: protocol.to_string(), host_ip: None, host_port: None });
+            ports.push(PortBinding {
+                container_port,
+                protocol: protocol.to_string(),
+                host_ip: None,
+                host_port: None,
+            });
         }
         for binding in bindings {
             ports.push(PortBinding {
@@ -227,7 +254,13 @@ fn ports_from_map(map: Option<PortMap>) -> Vec<PortBinding> {
             });
         }
     }
-    ports.sort_by(|a, b| (a.container_port, &a.protocol, a.host_port).cmp(&(b.container_port, &b.protocol, b.host_port)));
+    ports.sort_by(|a, b| {
+        (a.container_port, &a.protocol, a.host_port).cmp(&(
+            b.container_port,
+            &b.protocol,
+            b.host_port,
+        ))
+    });
     ports
 }
 
@@ -260,7 +293,11 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
     });
     ContainerDetails {
         id: details.id.unwrap_or_default(),
-        name: details.name.unwrap_or_default().trim_start_matches('/').to_string(),
+        name: details
+            .name
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
         image: config.image.unwrap_or_default(),
         image_id: details.image.unwrap_or_default(),
         created: details.created.map(|c| c.to_string()).unwrap_or_default(),
@@ -271,13 +308,21 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
             restarting: state.restarting.unwrap_or(false),
             oom_killed: state.oom_killed.unwrap_or(false),
             exit_code: state.exit_code.unwrap_or(0),
-            error: state.error.filter(|e| !e.is_empty()).map(|e| super::sanitize::one_line(&e, 512)),
+            error: state
+                .error
+                .filter(|e| !e.is_empty())
+                .map(|e| super::sanitize::one_line(&e, 512)),
             started_at: state.started_at.filter(|s| !s.starts_with("0001-")),
             finished_at: state.finished_at.filter(|s| !s.starts_with("0001-")),
         },
         cmd: config.cmd.unwrap_or_default(),
         entrypoint: config.entrypoint.unwrap_or_default(),
-        env: config.env.unwrap_or_default().iter().map(|e| redact_env_entry(e)).collect(),
+        env: config
+            .env
+            .unwrap_or_default()
+            .iter()
+            .map(|e| redact_env_entry(e))
+            .collect(),
         working_dir: config.working_dir.filter(|s| !s.is_empty()),
         user: config.user.filter(|s| !s.is_empty()),
         labels: sorted_labels(config.labels),
@@ -310,19 +355,43 @@ mod tests {
     use super::*;
 
     fn engine_summary(id: &str, created: i64) -> EngineSummary {
-        EngineSummary { id: Some(id.into()), created: Some(created), ..Default::default() }
+        EngineSummary {
+            id: Some(id.into()),
+            created: Some(created),
+            ..Default::default()
+        }
     }
 
     #[test]
     fn pages_walk_the_whole_list_once() {
-        let all: Vec<EngineSummary> = (0..5).map(|i| engine_summary(&format!("c{i}"), i)).collect();
+        let all: Vec<EngineSummary> = (0..5)
+            .map(|i| engine_summary(&format!("c{i}"), i))
+            .collect();
         let first = paginate(all.clone(), 0, 2);
         assert_eq!(first.total, 5);
-        assert_eq!(first.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c4", "c3"]);
+        assert_eq!(
+            first
+                .items
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>(),
+            ["c4", "c3"]
+        );
         let cursor = parse_cursor(first.next_cursor.as_deref()).unwrap();
         let second = paginate(all.clone(), cursor, 2);
-        assert_eq!(second.items.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["c2", "c1"]);
-        let last = paginate(all.clone(), parse_cursor(second.next_cursor.as_deref()).unwrap(), 2);
+        assert_eq!(
+            second
+                .items
+                .iter()
+                .map(|c| c.id.as_str())
+                .collect::<Vec<_>>(),
+            ["c2", "c1"]
+        );
+        let last = paginate(
+            all.clone(),
+            parse_cursor(second.next_cursor.as_deref()).unwrap(),
+            2,
+        );
         assert_eq!(last.items.len(), 1);
         assert_eq!(last.next_cursor, None);
         assert!(paginate(all, 99, 2).items.is_empty());
@@ -330,11 +399,17 @@ mod tests {
 
     #[test]
     fn rejects_foreign_cursors_and_odd_references() {
-        assert!(matches!(parse_cursor(Some("abc")), Err(DockerError::Invalid(_))));
+        assert!(matches!(
+            parse_cursor(Some("abc")),
+            Err(DockerError::Invalid(_))
+        ));
         assert_eq!(container_ref("/web").unwrap(), "web");
         assert_eq!(container_ref("3f2a9c").unwrap(), "3f2a9c");
         for bad in ["", "../images/json", "a b", "web?force=1", &"x".repeat(300)] {
-            assert!(matches!(container_ref(bad), Err(DockerError::Invalid(_))), "{bad}");
+            assert!(
+                matches!(container_ref(bad), Err(DockerError::Invalid(_))),
+                "{bad}"
+            );
         }
     }
 

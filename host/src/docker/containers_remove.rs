@@ -5,18 +5,30 @@ use bollard::query_parameters::RemoveContainerOptionsBuilder;
 
 use super::containers_read::container_ref;
 use super::engine_call;
-use crate::bindings::bulkhead::plugin::containers_remove::Host;
 use crate::bindings::DockerError;
+use crate::bindings::bulkhead::plugin::containers_remove::Host;
 use crate::capabilities::Capability;
 use crate::runtime::CallState;
 
 impl Host for CallState {
-    async fn remove_container(&mut self, target: String, force: bool, volumes: bool) -> Result<(), DockerError> {
+    async fn remove_container(
+        &mut self,
+        target: String,
+        force: bool,
+        volumes: bool,
+    ) -> Result<(), DockerError> {
         let docker = self.access.authorize(Capability::ContainersRemove).await?;
         let target = container_ref(&target)?;
         // Without `force` the engine itself refuses a running container (409), which
         // reaches the plugin as `conflict`: nothing running is deleted by accident.
-        let options = RemoveContainerOptionsBuilder::new().force(force).v(volumes).build();
-        engine_call(&self.access.docker, docker.remove_container(target, Some(options))).await
+        let options = RemoveContainerOptionsBuilder::new()
+            .force(force)
+            .v(volumes)
+            .build();
+        engine_call(
+            &self.access.docker,
+            docker.remove_container(target, Some(options)),
+        )
+        .await
     }
 }

@@ -9,11 +9,16 @@ const MAX_MESSAGE: usize = 512;
 
 pub fn map_error(err: Error) -> DockerError {
     match err {
-        Error::DockerResponseServerError { status_code, message } => {
+        Error::DockerResponseServerError {
+            status_code,
+            message,
+        } => {
             let message = super::sanitize::one_line(&message, MAX_MESSAGE);
             classify_status(status_code, message)
         }
-        Error::RequestTimeoutError => DockerError::Timeout("the engine did not answer in time".into()),
+        Error::RequestTimeoutError => {
+            DockerError::Timeout("the engine did not answer in time".into())
+        }
         Error::IOError { .. }
         | Error::HyperResponseError { .. }
         | Error::HttpClientError { .. }
@@ -29,14 +34,18 @@ pub fn map_error(err: Error) -> DockerError {
 fn classify_status(status: u16, message: String) -> DockerError {
     let lower = message.to_ascii_lowercase();
     match status {
-        404 if lower.contains("no such image") || lower.contains("image") && lower.contains("not found") => {
+        404 if lower.contains("no such image")
+            || lower.contains("image") && lower.contains("not found") =>
+        {
             DockerError::ImageNotFound(message)
         }
         404 => DockerError::NotFound(message),
         400 => DockerError::Invalid(message),
         409 => DockerError::Conflict(message),
         403 => DockerError::Denied(format!("the engine refused: {message}")),
-        _ if lower.contains("port is already allocated") || lower.contains("address already in use") => {
+        _ if lower.contains("port is already allocated")
+            || lower.contains("address already in use") =>
+        {
             DockerError::PortInUse(message)
         }
         _ => DockerError::Engine(message),
@@ -48,7 +57,10 @@ mod tests {
     use super::*;
 
     fn server(status_code: u16, message: &str) -> Error {
-        Error::DockerResponseServerError { status_code, message: message.into() }
+        Error::DockerResponseServerError {
+            status_code,
+            message: message.into(),
+        }
     }
 
     #[test]
@@ -56,9 +68,17 @@ mod tests {
         let cases = [
             (404, "No such container: web", "not-found"),
             (404, "No such image: nope:latest", "image-not-found"),
-            (409, "Conflict. The container name \"/web\" is already in use", "conflict"),
+            (
+                409,
+                "Conflict. The container name \"/web\" is already in use",
+                "conflict",
+            ),
             (400, "invalid reference format", "invalid"),
-            (500, "driver failed programming external connectivity: Bind for 127.0.0.1:8080 failed: port is already allocated", "port-in-use"),
+            (
+                500,
+                "driver failed programming external connectivity: Bind for 127.0.0.1:8080 failed: port is already allocated",
+                "port-in-use",
+            ),
             (500, "something else broke", "engine"),
             (403, "operation not permitted", "denied"),
         ];
@@ -80,7 +100,7 @@ mod tests {
     #[test]
     fn strips_control_characters_from_engine_messages() {
         match map_error(server(404, "No such container: \u{1b}[31mweb\nINJECTED")) {
-            DockerError::NotFound(text) => assert_eq!(text, "No such container: [31mweb INJECTED"),
+            DockerError::NotFound(text) => assert_eq!(text, "No such container: web INJECTED"),
             other => panic!("unexpected {other:?}"),
         }
     }

@@ -36,12 +36,18 @@ impl DockerConnector {
         if let Some(client) = slot.as_ref() {
             return Ok(client.clone());
         }
-        let fresh = Docker::connect_with_defaults().map_err(|err| DockerError::Unavailable(describe_connect_error(&err)))?;
-        let negotiated = fresh.negotiate_version().await.map_err(|err| match map_error(err) {
-            // Whatever the engine said, a failed negotiation means we could not talk.
-            DockerError::Unavailable(text) | DockerError::Engine(text) => DockerError::Unavailable(text),
-            other => other,
-        })?;
+        let fresh = Docker::connect_with_defaults()
+            .map_err(|err| DockerError::Unavailable(describe_connect_error(&err)))?;
+        let negotiated = fresh
+            .negotiate_version()
+            .await
+            .map_err(|err| match map_error(err) {
+                // Whatever the engine said, a failed negotiation means we could not talk.
+                DockerError::Unavailable(text) | DockerError::Engine(text) => {
+                    DockerError::Unavailable(text)
+                }
+                other => other,
+            })?;
         *slot = Some(negotiated.clone());
         Ok(negotiated)
     }
@@ -53,7 +59,9 @@ impl DockerConnector {
 }
 
 fn describe_connect_error(err: &bollard::errors::Error) -> String {
-    format!("cannot connect to the Docker engine ({err}); check that the daemon runs and DOCKER_HOST is right")
+    format!(
+        "cannot connect to the Docker engine ({err}); check that the daemon runs and DOCKER_HOST is right"
+    )
 }
 
 /// Runs an engine request; on a connection-level failure, resets the connector so the

@@ -57,7 +57,10 @@ fn skip_csi_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 
 /// One line of at most `max` bytes: controls stripped, newlines folded into spaces.
 pub fn one_line(text: &str, max: usize) -> String {
-    let cleaned: String = strip_controls(text).split_whitespace().collect::<Vec<_>>().join(" ");
+    let cleaned: String = strip_controls(text)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     truncate_at_char(&cleaned, max).to_string()
 }
 
@@ -91,13 +94,24 @@ pub fn keep_tail(text: &str, max: usize) -> &str {
 }
 
 const SECRET_MARKERS: [&str; 10] = [
-    "PASSWORD", "PASSWD", "SECRET", "TOKEN", "APIKEY", "API_KEY", "PRIVATE", "CREDENTIAL", "AUTH", "_KEY",
+    "PASSWORD",
+    "PASSWD",
+    "SECRET",
+    "TOKEN",
+    "APIKEY",
+    "API_KEY",
+    "PRIVATE",
+    "CREDENTIAL",
+    "AUTH",
+    "_KEY",
 ];
 
 /// Whether an environment variable name looks like it holds a secret.
 pub fn is_secret_name(name: &str) -> bool {
     let upper = name.to_ascii_uppercase();
-    SECRET_MARKERS.iter().any(|marker| upper.contains(marker)) || upper == "KEY" || upper.ends_with("PASS")
+    SECRET_MARKERS.iter().any(|marker| upper.contains(marker))
+        || upper == "KEY"
+        || upper.ends_with("PASS")
 }
 
 /// `KEY=value` with the value replaced by `<redacted>` when the key looks secret.
@@ -120,7 +134,10 @@ mod tests {
             ("title\u{1b}]0;pwned\u{7}after", "titleafter"),
             ("osc\u{1b}]8;;http://x\u{1b}\\link", "osclink"),
             ("bell\u{7} nul\u{0} del\u{7f}", "bell nul del"),
-            ("progress 10%\rprogress 20%\r\n", "progress 10%\nprogress 20%\n"),
+            (
+                "progress 10%\rprogress 20%\r\n",
+                "progress 10%\nprogress 20%\n",
+            ),
             ("tab\tnewline\n", "tab\tnewline\n"),
             ("csi8\u{9b}2Jcleared", "csi8cleared"),
             ("rtl\u{202e}txt", "rtltxt"),
@@ -150,7 +167,10 @@ mod tests {
         let cases = [
             ("POSTGRES_PASSWORD=hunter2", "POSTGRES_PASSWORD=<redacted>"),
             ("GITHUB_TOKEN=ghp_x", "GITHUB_TOKEN=<redacted>"),
-            ("AWS_SECRET_ACCESS_KEY=abc", "AWS_SECRET_ACCESS_KEY=<redacted>"),
+            (
+                "AWS_SECRET_ACCESS_KEY=abc",
+                "AWS_SECRET_ACCESS_KEY=<redacted>",
+            ),
             ("SSH_PRIVATE_KEY=---", "SSH_PRIVATE_KEY=<redacted>"),
             ("PATH=/usr/bin", "PATH=/usr/bin"),
             ("LANG=C.UTF-8", "LANG=C.UTF-8"),

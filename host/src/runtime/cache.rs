@@ -48,15 +48,25 @@ impl ComponentCache {
 
     /// Compiles `wasm` or loads it from the cache. A damaged or unreadable cache entry
     /// is replaced, never fatal.
-    pub fn load(&self, engine: &Engine, wasm: &[u8], digest: &str) -> wasmtime::Result<(Component, CacheOutcome)> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        digest: &str,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
         let Some(dir) = &self.dir else {
-            return Ok((Component::from_binary(engine, wasm)?, CacheOutcome::Uncached));
+            return Ok((
+                Component::from_binary(engine, wasm)?,
+                CacheOutcome::Uncached,
+            ));
         };
         let path = dir.join(format!("{digest}.cwasm"));
         if path.is_file() {
             match deserialize_own_artifact(engine, &path) {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                Err(err) => tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {err}"),
+                Err(err) => {
+                    tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {err}")
+                }
             }
         }
         let compiled = engine.precompile_component(wasm)?;
@@ -93,7 +103,13 @@ fn deserialize_bytes(engine: &Engine, compiled: &[u8]) -> wasmtime::Result<Compo
 /// reads a half-written artifact.
 fn store_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}.{}.tmp", path.file_name().and_then(|n| n.to_str()).unwrap_or("artifact"), std::process::id()));
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        path.file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("artifact"),
+        std::process::id()
+    ));
     let mut file = fs::File::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
@@ -106,6 +122,9 @@ mod tests {
 
     #[test]
     fn digest_is_hex_sha256() {
-        assert_eq!(digest(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        assert_eq!(
+            digest(b""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
     }
 }

@@ -30,20 +30,31 @@ pub struct ToolSpec {
 
 impl std::fmt::Debug for ToolSpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToolSpec").field("name", &self.name).field("declared", &self.declared).finish_non_exhaustive()
+        f.debug_struct("ToolSpec")
+            .field("name", &self.name)
+            .field("declared", &self.declared)
+            .finish_non_exhaustive()
     }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ManifestError {
-    #[error("plugin name `{0}` is invalid: use 1-32 characters, a lowercase letter then lowercase letters, digits or `-`")]
+    #[error(
+        "plugin name `{0}` is invalid: use 1-32 characters, a lowercase letter then lowercase letters, digits or `-`"
+    )]
     PluginName(String),
-    #[error("tool name `{0}` is invalid: use 1-64 characters, a lowercase letter then lowercase letters, digits or `_`")]
+    #[error(
+        "tool name `{0}` is invalid: use 1-64 characters, a lowercase letter then lowercase letters, digits or `_`"
+    )]
     ToolName(String),
     #[error("tool `{0}` is declared twice")]
     DuplicateTool(String),
     #[error("tool `{tool}`: {what} is not valid: {reason}")]
-    Schema { tool: String, what: &'static str, reason: String },
+    Schema {
+        tool: String,
+        what: &'static str,
+        reason: String,
+    },
     #[error("the manifest declares no tools")]
     NoTools,
 }
@@ -81,7 +92,11 @@ pub fn validate(raw: tools::Manifest) -> Result<PluginManifest, ManifestError> {
             }
         };
         tools.push(ToolSpec {
-            declared: tool.capabilities.iter().map(|c| capability_from_wit(*c)).collect(),
+            declared: tool
+                .capabilities
+                .iter()
+                .map(|c| capability_from_wit(*c))
+                .collect(),
             name: tool.name,
             title: tool.title,
             description: tool.description,
@@ -93,7 +108,12 @@ pub fn validate(raw: tools::Manifest) -> Result<PluginManifest, ManifestError> {
             open_world: tool.open_world,
         });
     }
-    Ok(PluginManifest { name: raw.name, version: raw.version, description: raw.description, tools })
+    Ok(PluginManifest {
+        name: raw.name,
+        version: raw.version,
+        description: raw.description,
+        tools,
+    })
 }
 
 pub fn capability_from_wit(cap: tools::Capability) -> Capability {
@@ -111,17 +131,36 @@ fn valid_identifier(name: &str, max: usize, separator: char) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == separator)
 }
 
-fn parse_schema(tool: &str, what: &'static str, text: &str) -> Result<Map<String, Value>, ManifestError> {
+fn parse_schema(
+    tool: &str,
+    what: &'static str,
+    text: &str,
+) -> Result<Map<String, Value>, ManifestError> {
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ManifestError::Schema { tool: tool.into(), what, reason: "not a JSON object".into() }),
-        Err(err) => Err(ManifestError::Schema { tool: tool.into(), what, reason: err.to_string() }),
+        Ok(_) => Err(ManifestError::Schema {
+            tool: tool.into(),
+            what,
+            reason: "not a JSON object".into(),
+        }),
+        Err(err) => Err(ManifestError::Schema {
+            tool: tool.into(),
+            what,
+            reason: err.to_string(),
+        }),
     }
 }
 
-fn compile(tool: &str, what: &'static str, schema: &Map<String, Value>) -> Result<Validator, ManifestError> {
-    jsonschema::validator_for(&Value::Object(schema.clone()))
-        .map_err(|err| ManifestError::Schema { tool: tool.into(), what, reason: err.to_string() })
+fn compile(
+    tool: &str,
+    what: &'static str,
+    schema: &Map<String, Value>,
+) -> Result<Validator, ManifestError> {
+    jsonschema::validator_for(&Value::Object(schema.clone())).map_err(|err| ManifestError::Schema {
+        tool: tool.into(),
+        what,
+        reason: err.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -142,7 +181,12 @@ mod tests {
     }
 
     fn manifest(name: &str, tools: Vec<tools::Tool>) -> tools::Manifest {
-        tools::Manifest { name: name.into(), version: "1.0.0".into(), description: "d".into(), tools }
+        tools::Manifest {
+            name: name.into(),
+            version: "1.0.0".into(),
+            description: "d".into(),
+            tools,
+        }
     }
 
     const OBJECT: &str = r#"{"type":"object","properties":{}}"#;
@@ -150,7 +194,10 @@ mod tests {
     #[test]
     fn accepts_a_good_manifest() {
         let checked = validate(manifest("probe", vec![tool("probe_echo", OBJECT)])).unwrap();
-        assert_eq!(checked.tools[0].declared, [Capability::ContainersRead].into_iter().collect());
+        assert_eq!(
+            checked.tools[0].declared,
+            [Capability::ContainersRead].into_iter().collect()
+        );
     }
 
     #[test]
@@ -159,10 +206,25 @@ mod tests {
             (manifest("Bad Name", vec![tool("x", OBJECT)]), "plugin name"),
             (manifest("p", vec![]), "no tools"),
             (manifest("p", vec![tool("Shout", OBJECT)]), "tool name"),
-            (manifest("p", vec![tool("a", OBJECT), tool("a", OBJECT)]), "declared twice"),
+            (
+                manifest("p", vec![tool("a", OBJECT), tool("a", OBJECT)]),
+                "declared twice",
+            ),
             (manifest("p", vec![tool("a", "not json")]), "not valid"),
-            (manifest("p", vec![tool("a", r#"{"type":"string"}"#)]), "type"),
-            (manifest("p", vec![tool("a", r#"{"type":"object","properties":{"x":{"type":"nonsense"}}}"#)]), "not valid"),
+            (
+                manifest("p", vec![tool("a", r#"{"type":"string"}"#)]),
+                "type",
+            ),
+            (
+                manifest(
+                    "p",
+                    vec![tool(
+                        "a",
+                        r#"{"type":"object","properties":{"x":{"type":"nonsense"}}}"#,
+                    )],
+                ),
+                "not valid",
+            ),
         ];
         for (raw, expected) in cases {
             let err = validate(raw).unwrap_err().to_string();

@@ -81,8 +81,14 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    pub fn new(limits: Limits, cache_dir: Option<&std::path::Path>, docker: Arc<DockerConnector>) -> anyhow::Result<Self> {
-        let engine = engine::new_engine().map_err(|e| anyhow::anyhow!("{e}")).context("configuring wasmtime")?;
+    pub fn new(
+        limits: Limits,
+        cache_dir: Option<&std::path::Path>,
+        docker: Arc<DockerConnector>,
+    ) -> anyhow::Result<Self> {
+        let engine = engine::new_engine()
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("configuring wasmtime")?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| anyhow::anyhow!("{e}"))
@@ -92,7 +98,14 @@ impl Runtime {
             .context("linking the bulkhead:plugin interfaces")?;
         let ticker = EpochTicker::start(engine.clone()).context("starting the epoch ticker")?;
         let cache = ComponentCache::new(&engine, cache_dir);
-        Ok(Runtime { engine, linker, cache, limits, docker, _ticker: ticker })
+        Ok(Runtime {
+            engine,
+            linker,
+            cache,
+            limits,
+            docker,
+            _ticker: ticker,
+        })
     }
 
     pub fn limits(&self) -> &Limits {
@@ -114,19 +127,26 @@ impl Runtime {
         for (name, _) in component.component_type().imports(&self.engine) {
             if let Some(cap) = Capability::from_import(name) {
                 requested.insert(cap);
-            } else if !name.starts_with(crate::bindings::WIT_PACKAGE_NAMESPACE) && !name.starts_with("wasi:") {
+            } else if !name.starts_with(crate::bindings::WIT_PACKAGE_NAMESPACE)
+                && !name.starts_with("wasi:")
+            {
                 foreign.push(name.to_string());
             }
         }
         if !foreign.is_empty() {
-            anyhow::bail!("imports interfaces this host does not provide: {}", foreign.join(", "));
+            anyhow::bail!(
+                "imports interfaces this host does not provide: {}",
+                foreign.join(", ")
+            );
         }
         let pre = self
             .linker
             .instantiate_pre(&component)
             .map_err(|e| anyhow::anyhow!("{e:#}"))
             .context("cannot link the component against bulkhead:plugin@0.1.0")?;
-        let pre = PluginPre::new(pre).map_err(|e| anyhow::anyhow!("{e:#}")).context("the component does not export bulkhead:plugin/tools")?;
+        let pre = PluginPre::new(pre)
+            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .context("the component does not export bulkhead:plugin/tools")?;
 
         let raw = self.fetch_manifest(&pre).await?;
         let manifest = manifest::validate(raw).context("invalid manifest")?;
@@ -165,17 +185,27 @@ impl Runtime {
         let mut store = self.new_store(access);
         let call = async {
             let instance = pre.instantiate_async(&mut store).await?;
-            instance.bulkhead_plugin_tools().call_get_manifest(&mut store).await
+            instance
+                .bulkhead_plugin_tools()
+                .call_get_manifest(&mut store)
+                .await
         };
         match tokio::time::timeout(self.limits.call_timeout, call).await {
             Ok(Ok(manifest)) => Ok(manifest),
-            Ok(Err(err)) => Err(anyhow::anyhow!("{err:#}")).context("the plugin trapped while producing its manifest"),
-            Err(_) => anyhow::bail!("the plugin did not produce its manifest within {:?}", self.limits.call_timeout),
+            Ok(Err(err)) => Err(anyhow::anyhow!("{err:#}"))
+                .context("the plugin trapped while producing its manifest"),
+            Err(_) => anyhow::bail!(
+                "the plugin did not produce its manifest within {:?}",
+                self.limits.call_timeout
+            ),
         }
     }
 
     fn new_store(&self, access: CallAccess) -> Store<CallState> {
-        let mut store = Store::new(&self.engine, CallState::new(access, self.limits.memory_bytes));
+        let mut store = Store::new(
+            &self.engine,
+            CallState::new(access, self.limits.memory_bytes),
+        );
         store.limiter(|state| &mut state.memory);
         // Yield to the executor every epoch tick: a spinning guest then cannot hold a
         // worker thread, and the timeout around the call can fire.
@@ -195,7 +225,10 @@ impl Runtime {
         let deadline = self.limits.call_timeout;
         let run = async {
             let _permit = plugin.permits.acquire().await.map_err(|_| {
-                ToolFailure::new(ErrorCode::Busy, format!("plugin `{}` is shutting down", plugin.name))
+                ToolFailure::new(
+                    ErrorCode::Busy,
+                    format!("plugin `{}` is shutting down", plugin.name),
+                )
             })?;
             let access = CallAccess {
                 plugin: Arc::clone(&plugin.name),
@@ -208,31 +241,55 @@ impl Runtime {
             let mut store = self.new_store(access);
             let result = async {
                 let instance = plugin.pre.instantiate_async(&mut store).await?;
-                instance.bulkhead_plugin_tools().call_call_tool(&mut store, tool, &arguments).await
+                instance
+                    .bulkhead_plugin_tools()
+                    .call_call_tool(&mut store, tool, &arguments)
+                    .await
             }
             .await;
             match result {
-                Ok(Ok(output)) => Ok(PluginOutput { text: output.text, structured: output.structured }),
+                Ok(Ok(output)) => Ok(PluginOutput {
+                    text: output.text,
+                    structured: output.structured,
+                }),
                 Ok(Err(error)) => Err(failure_from_plugin(error)),
-                Err(trap) => Err(fault(&plugin.name, &trap, store.data().memory.hit, self.limits.memory_bytes)),
+                Err(trap) => Err(fault(
+                    &plugin.name,
+                    &trap,
+                    store.data().memory.hit,
+                    self.limits.memory_bytes,
+                )),
             }
         };
         match tokio::time::timeout(deadline, run).await {
             Ok(result) => result,
             Err(_) => Err(ToolFailure::new(
                 ErrorCode::Timeout,
-                format!("tool `{tool}` did not finish within {} s and was stopped", deadline.as_secs_f32()),
+                format!(
+                    "tool `{tool}` did not finish within {} s and was stopped",
+                    deadline.as_secs_f32()
+                ),
             )
-            .with_hint("A Docker request it started may still complete; check the state before retrying.")),
+            .with_hint(
+                "A Docker request it started may still complete; check the state before retrying.",
+            )),
         }
     }
 }
 
-fn fault(plugin: &str, trap: &wasmtime::Error, memory_hit: bool, memory_bytes: usize) -> ToolFailure {
+fn fault(
+    plugin: &str,
+    trap: &wasmtime::Error,
+    memory_hit: bool,
+    memory_bytes: usize,
+) -> ToolFailure {
     if memory_hit {
         return ToolFailure::new(
             ErrorCode::PluginFault,
-            format!("plugin `{plugin}` exceeded its memory limit of {} MiB and was stopped", memory_bytes >> 20),
+            format!(
+                "plugin `{plugin}` exceeded its memory limit of {} MiB and was stopped",
+                memory_bytes >> 20
+            ),
         );
     }
     let reason = match trap.downcast_ref::<wasmtime::Trap>() {
@@ -240,7 +297,10 @@ fn fault(plugin: &str, trap: &wasmtime::Error, memory_hit: bool, memory_bytes: u
         None => "it trapped".to_string(),
     };
     tracing::warn!(plugin, "plugin fault: {trap:?}");
-    ToolFailure::new(ErrorCode::PluginFault, format!("plugin `{plugin}` crashed ({reason}); the server is unaffected"))
+    ToolFailure::new(
+        ErrorCode::PluginFault,
+        format!("plugin `{plugin}` crashed ({reason}); the server is unaffected"),
+    )
 }
 
 fn failure_from_plugin(error: tools::ToolError) -> ToolFailure {
@@ -257,5 +317,9 @@ fn failure_from_plugin(error: tools::ToolError) -> ToolFailure {
         Wit::EngineError => ErrorCode::EngineError,
         Wit::BudgetExceeded => ErrorCode::BudgetExceeded,
     };
-    ToolFailure { code, message: error.message, hint: error.hint }
+    ToolFailure {
+        code,
+        message: error.message,
+        hint: error.hint,
+    }
 }

@@ -26,7 +26,10 @@ impl CallState {
             // directories, stdio discarded, every socket refused.
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            memory: MemoryCap { max_bytes: memory_bytes, hit: false },
+            memory: MemoryCap {
+                max_bytes: memory_bytes,
+                hit: false,
+            },
             access,
         }
     }
@@ -34,7 +37,10 @@ impl CallState {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -49,17 +55,30 @@ pub struct MemoryCap {
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         if desired > self.max_bytes {
             self.hit = true;
             // An error (not `Ok(false)`) traps at once: a guest's allocator would
             // otherwise abort on its own with a less telling trap.
-            return Err(wasmtime::format_err!("plugin memory limit of {} bytes exceeded", self.max_bytes));
+            return Err(wasmtime::format_err!(
+                "plugin memory limit of {} bytes exceeded",
+                self.max_bytes
+            ));
         }
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
     }
 }

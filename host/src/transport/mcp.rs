@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation, ListToolsResult, MetaObject,
-    PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListToolsResult, MetaObject, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
+    ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer};
@@ -29,7 +30,10 @@ pub struct McpServer {
 impl McpServer {
     pub fn new(router: Arc<Router>) -> Self {
         let tools = router.listed().map(to_mcp_tool).collect();
-        McpServer { router, tools: Arc::new(tools) }
+        McpServer {
+            router,
+            tools: Arc::new(tools),
+        }
     }
 }
 
@@ -42,7 +46,11 @@ pub fn to_mcp_tool(tool: &RoutedTool) -> Tool {
         .destructive(tool.hints.destructive)
         .idempotent(tool.hints.read_only || spec.idempotent)
         .open_world(spec.open_world);
-    let mut mcp = Tool::new(spec.name.clone(), spec.description.clone(), Arc::new(spec.input_schema.clone()));
+    let mut mcp = Tool::new(
+        spec.name.clone(),
+        spec.description.clone(),
+        Arc::new(spec.input_schema.clone()),
+    );
     mcp.title = Some(spec.title.clone());
     mcp.output_schema = spec.output_schema.clone().map(Arc::new);
     mcp.annotations = Some(annotations);
@@ -52,13 +60,16 @@ pub fn to_mcp_tool(tool: &RoutedTool) -> Tool {
 fn failure_result(failure: &ToolFailure) -> CallToolResult {
     let mut meta = serde_json::Map::new();
     meta.insert("bulkhead/error".into(), failure.to_json());
-    CallToolResult::error(vec![ContentBlock::text(failure.render())]).with_meta(Some(MetaObject(meta)))
+    CallToolResult::error(vec![ContentBlock::text(failure.render())])
+        .with_meta(Some(MetaObject(meta)))
 }
 
 impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-            .with_server_info(Implementation::new("bulkhead", env!("CARGO_PKG_VERSION")).with_title("Bulkhead"))
+            .with_server_info(
+                Implementation::new("bulkhead", env!("CARGO_PKG_VERSION")).with_title("Bulkhead"),
+            )
             .with_instructions(INSTRUCTIONS)
     }
 

@@ -48,9 +48,23 @@ mod tests {
     #[test]
     fn parses_with_defaults() {
         let args: Args = parse_args(json!({"container": "web"})).unwrap();
-        assert_eq!(args, Args { container: "web".into(), force: false, tail: None });
+        assert_eq!(
+            args,
+            Args {
+                container: "web".into(),
+                force: false,
+                tail: None
+            }
+        );
         let args: Args = parse_args(json!({"container": "web", "force": true, "tail": 5})).unwrap();
-        assert_eq!(args, Args { container: "web".into(), force: true, tail: Some(5) });
+        assert_eq!(
+            args,
+            Args {
+                container: "web".into(),
+                force: true,
+                tail: Some(5)
+            }
+        );
     }
 
     #[test]
@@ -58,17 +72,28 @@ mod tests {
         let err = parse_args::<Args>(json!({})).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidArgument);
         assert_eq!(err.message, "invalid arguments: missing field `container`");
-        assert_eq!(err.hint.as_deref(), Some("check the arguments against the tool's input schema"));
+        assert_eq!(
+            err.hint.as_deref(),
+            Some("check the arguments against the tool's input schema")
+        );
     }
 
     #[test]
     fn unknown_field_and_wrong_type_say_which() {
         let err = parse_args::<Args>(json!({"container": "web", "forse": true})).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidArgument);
-        assert!(err.message.starts_with("invalid arguments: unknown field `forse`"), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("invalid arguments: unknown field `forse`"),
+            "{}",
+            err.message
+        );
 
         let err = parse_args::<Args>(json!({"container": "web", "tail": -1})).unwrap_err();
-        assert_eq!(err.message, "invalid arguments: invalid value: integer `-1`, expected u32");
+        assert_eq!(
+            err.message,
+            "invalid arguments: invalid value: integer `-1`, expected u32"
+        );
     }
 
     #[test]

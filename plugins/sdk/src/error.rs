@@ -7,7 +7,11 @@ use crate::{ErrorCode, ToolError};
 impl ToolError {
     /// An error with `code` and `message` and no hint.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ToolError { code, message: message.into(), hint: None }
+        ToolError {
+            code,
+            message: message.into(),
+            hint: None,
+        }
     }
 
     /// Replaces the hint: what the caller should try instead.
@@ -99,10 +103,23 @@ impl From<DockerError> for ToolError {
                 "too many Docker calls in one tool call",
                 Some("ask for less in one call, for example with filters or a smaller limit"),
             ),
-            DockerError::Engine(text) => (ErrorCode::EngineError, text, "the Docker engine reported an error", None),
+            DockerError::Engine(text) => (
+                ErrorCode::EngineError,
+                text,
+                "the Docker engine reported an error",
+                None,
+            ),
         };
-        let message = if text.trim().is_empty() { default_message.to_owned() } else { text };
-        ToolError { code, message, hint: hint.map(str::to_owned) }
+        let message = if text.trim().is_empty() {
+            default_message.to_owned()
+        } else {
+            text
+        };
+        ToolError {
+            code,
+            message,
+            hint: hint.map(str::to_owned),
+        }
     }
 }
 
@@ -119,13 +136,22 @@ mod tests {
         let cases = [
             (DockerError::Denied("d".into()), ErrorCode::PermissionDenied),
             (DockerError::NotFound("n".into()), ErrorCode::NotFound),
-            (DockerError::ImageNotFound("i".into()), ErrorCode::ImageNotFound),
+            (
+                DockerError::ImageNotFound("i".into()),
+                ErrorCode::ImageNotFound,
+            ),
             (DockerError::Invalid("v".into()), ErrorCode::InvalidArgument),
             (DockerError::Conflict("c".into()), ErrorCode::Conflict),
             (DockerError::PortInUse("p".into()), ErrorCode::PortInUse),
-            (DockerError::Unavailable("u".into()), ErrorCode::EngineUnreachable),
+            (
+                DockerError::Unavailable("u".into()),
+                ErrorCode::EngineUnreachable,
+            ),
             (DockerError::Timeout("t".into()), ErrorCode::Timeout),
-            (DockerError::BudgetExceeded("b".into()), ErrorCode::BudgetExceeded),
+            (
+                DockerError::BudgetExceeded("b".into()),
+                ErrorCode::BudgetExceeded,
+            ),
             (DockerError::Engine("e".into()), ErrorCode::EngineError),
         ];
         for (err, code) in cases {
@@ -143,19 +169,33 @@ mod tests {
             };
             let mapped = map(err);
             assert_eq!(mapped.code, code);
-            assert_eq!(mapped.message, text, "the host's text is kept as the message");
+            assert_eq!(
+                mapped.message, text,
+                "the host's text is kept as the message"
+            );
         }
     }
 
     #[test]
     fn hints_say_what_to_do() {
         let unavailable = map(DockerError::Unavailable("connection refused".into()));
-        assert_eq!(unavailable.hint.as_deref(), Some("is the Docker daemon running? DOCKER_HOST?"));
+        assert_eq!(
+            unavailable.hint.as_deref(),
+            Some("is the Docker daemon running? DOCKER_HOST?")
+        );
 
         let not_found = map(DockerError::NotFound("no such container: web".into()));
-        assert!(not_found.hint.as_deref().unwrap().contains("list containers"));
+        assert!(
+            not_found
+                .hint
+                .as_deref()
+                .unwrap()
+                .contains("list containers")
+        );
 
-        let denied = map(DockerError::Denied("containers-remove is not granted".into()));
+        let denied = map(DockerError::Denied(
+            "containers-remove is not granted".into(),
+        ));
         assert_eq!(denied.code, ErrorCode::PermissionDenied);
         assert!(denied.hint.as_deref().unwrap().contains("operator"));
 
@@ -173,7 +213,11 @@ mod tests {
         let err = ToolError::new(ErrorCode::Conflict, "taken").with_hint("rename");
         assert_eq!(
             err,
-            ToolError { code: ErrorCode::Conflict, message: "taken".into(), hint: Some("rename".into()) }
+            ToolError {
+                code: ErrorCode::Conflict,
+                message: "taken".into(),
+                hint: Some("rename".into())
+            }
         );
         let err = ToolError::unknown_tool("nope");
         assert_eq!(err.code, ErrorCode::InvalidArgument);

@@ -29,7 +29,7 @@ pub mod bindings {
 
     wit_bindgen::generate!({
         world: "bulkhead:plugin/plugin",
-        path: "/tmp/wit-patched",
+        path: "../../wit",
         pub_export_macro: true,
         default_bindings_module: "bulkhead_plugin_sdk::bindings",
         additional_derives: [PartialEq, Eq],
@@ -47,7 +47,7 @@ pub use bindings::exports::bulkhead::plugin::tools::Capability;
 /// The stable error codes the host renders as `DKR-nnn`.
 pub use bindings::exports::bulkhead::plugin::tools::ErrorCode;
 /// What a plugin exports: its name, version, description and tools.
-pub use bindings::exports::bulkhead::plugin::tools::PluginManifest as Manifest;
+pub use bindings::exports::bulkhead::plugin::tools::Manifest;
 /// One tool as the MCP client sees it; build one with [`Tool::builder`].
 pub use bindings::exports::bulkhead::plugin::tools::Tool;
 /// A failed tool call (`isError: true` with a stable code, a message and a hint).
@@ -77,26 +77,29 @@ pub trait Plugin {
 /// host calls it, not your code):
 ///
 /// ```
-/// use bulkhead_plugin_sdk::{Manifest, Plugin, ToolError, ToolOutput, Value, export_plugin};
+/// use bulkhead_plugin_sdk::{Manifest, Plugin, Tool, ToolError, ToolOutput, Value, export_plugin};
 ///
-/// pub struct Empty;
+/// pub struct Ping;
 ///
-/// impl Plugin for Empty {
+/// impl Plugin for Ping {
 ///     fn manifest() -> Manifest {
 ///         Manifest {
-///             name: "empty".into(),
+///             name: "ping".into(),
 ///             version: "0.1.0".into(),
-///             description: "Declares no tools.".into(),
-///             tools: Vec::new(),
+///             description: "Answers pong.".into(),
+///             tools: vec![Tool::builder("ping_ping", "Ping", "Answers pong.").idempotent().build()],
 ///         }
 ///     }
 ///
 ///     fn call(name: &str, _args: Value) -> Result<ToolOutput, ToolError> {
-///         Err(ToolError::unknown_tool(name))
+///         match name {
+///             "ping_ping" => Ok(ToolOutput::text("pong")),
+///             other => Err(ToolError::unknown_tool(other)),
+///         }
 ///     }
 /// }
 ///
-/// export_plugin!(Empty);
+/// export_plugin!(Ping);
 /// ```
 ///
 /// The arguments JSON text is parsed before [`Plugin::call`] sees it; text that is not a
@@ -108,7 +111,7 @@ macro_rules! export_plugin {
     ($ty:ident) => {
         const _: () = {
             impl $crate::bindings::exports::bulkhead::plugin::tools::Guest for $ty {
-                fn manifest() -> $crate::Manifest {
+                fn get_manifest() -> $crate::Manifest {
                     <$ty as $crate::Plugin>::manifest()
                 }
 
@@ -168,10 +171,18 @@ mod tests {
         assert_eq!(parse_arguments_text("  ").unwrap(), json!({}));
         let err = parse_arguments_text("[1]").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidArgument);
-        assert_eq!(err.message, "tool arguments must be a JSON object, got an array");
+        assert_eq!(
+            err.message,
+            "tool arguments must be a JSON object, got an array"
+        );
         let err = parse_arguments_text("{").unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidArgument);
-        assert!(err.message.starts_with("tool arguments are not valid JSON: "), "{}", err.message);
+        assert!(
+            err.message
+                .starts_with("tool arguments are not valid JSON: "),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -183,6 +194,9 @@ mod tests {
             .nth(1)
             .and_then(|rest| rest.split("```").next())
             .expect("README has a rust code block");
-        assert_eq!(block, example, "README's first rust block must equal examples/hello.rs");
+        assert_eq!(
+            block, example,
+            "README's first rust block must equal examples/hello.rs"
+        );
     }
 }

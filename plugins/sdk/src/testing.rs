@@ -8,29 +8,41 @@ use crate::{Manifest, Value};
 
 /// Every problem with `manifest`, one sentence each; empty when there is none.
 ///
-/// Host rules (from the WIT): the plugin name matches `^[a-z][a-z0-9-]{0,31}$`, tool
-/// names match `^[a-z][a-z0-9_]{0,63}$` and are unique, input schemas are object
-/// schemas and output schemas are JSON objects. Conventions: the version is
+/// Host rules (from the WIT and the host's load checks): the plugin name matches
+/// `^[a-z][a-z0-9-]{0,31}$`, there is at least one tool, tool names match
+/// `^[a-z][a-z0-9_]{0,63}$` and are unique, input schemas are object schemas and output
+/// schemas are JSON objects. Conventions: the version is
 /// `MAJOR.MINOR.PATCH`, titles and descriptions are not empty, input schemas set
 /// `"additionalProperties": false`, every property has a description and every required
 /// name is a property.
 pub fn check_manifest(manifest: &Manifest) -> Vec<String> {
     let mut problems = Vec::new();
     if !is_name(&manifest.name, 32, '-') {
-        problems.push(format!("plugin name `{}` does not match ^[a-z][a-z0-9-]{{0,31}}$", manifest.name));
+        problems.push(format!(
+            "plugin name `{}` does not match ^[a-z][a-z0-9-]{{0,31}}$",
+            manifest.name
+        ));
     }
     if !is_semver(&manifest.version) {
-        problems.push(format!("plugin version `{}` is not MAJOR.MINOR.PATCH", manifest.version));
+        problems.push(format!(
+            "plugin version `{}` is not MAJOR.MINOR.PATCH",
+            manifest.version
+        ));
     }
     if manifest.description.trim().is_empty() {
         problems.push("plugin description is empty".to_owned());
+    }
+    if manifest.tools.is_empty() {
+        problems.push("the manifest declares no tools".to_owned());
     }
 
     let mut seen = BTreeSet::new();
     for tool in &manifest.tools {
         let name = &tool.name;
         if !is_name(name, 64, '_') {
-            problems.push(format!("tool name `{name}` does not match ^[a-z][a-z0-9_]{{0,63}}$"));
+            problems.push(format!(
+                "tool name `{name}` does not match ^[a-z][a-z0-9_]{{0,63}}$"
+            ));
         }
         if !seen.insert(name.as_str()) {
             problems.push(format!("tool `{name}` is declared twice"));
@@ -48,8 +60,12 @@ pub fn check_manifest(manifest: &Manifest) -> Vec<String> {
         if let Some(output) = &tool.output_schema {
             match serde_json::from_str::<Value>(output) {
                 Ok(Value::Object(_)) => {}
-                Ok(_) => problems.push(format!("tool `{name}`: output schema is not a JSON object")),
-                Err(err) => problems.push(format!("tool `{name}`: output schema is not JSON: {err}")),
+                Ok(_) => {
+                    problems.push(format!("tool `{name}`: output schema is not a JSON object"))
+                }
+                Err(err) => {
+                    problems.push(format!("tool `{name}`: output schema is not JSON: {err}"))
+                }
             }
         }
     }
@@ -58,24 +74,37 @@ pub fn check_manifest(manifest: &Manifest) -> Vec<String> {
 
 fn check_input_schema(tool: &str, schema: &Value, problems: &mut Vec<String>) {
     if schema.get("type").and_then(Value::as_str) != Some("object") {
-        problems.push(format!("tool `{tool}`: input schema must have \"type\": \"object\""));
+        problems.push(format!(
+            "tool `{tool}`: input schema must have \"type\": \"object\""
+        ));
         return;
     }
     if schema.get("additionalProperties") != Some(&Value::Bool(false)) {
-        problems.push(format!("tool `{tool}`: input schema should set \"additionalProperties\": false"));
+        problems.push(format!(
+            "tool `{tool}`: input schema should set \"additionalProperties\": false"
+        ));
     }
     let properties = schema.get("properties").and_then(Value::as_object);
     for (property, definition) in properties.into_iter().flatten() {
-        let described = definition.get("description").and_then(Value::as_str).is_some_and(|d| !d.trim().is_empty());
+        let described = definition
+            .get("description")
+            .and_then(Value::as_str)
+            .is_some_and(|d| !d.trim().is_empty());
         if !described {
-            problems.push(format!("tool `{tool}`: property `{property}` has no description"));
+            problems.push(format!(
+                "tool `{tool}`: property `{property}` has no description"
+            ));
         }
     }
     let required = schema.get("required").and_then(Value::as_array);
     for entry in required.into_iter().flatten() {
-        let known = entry.as_str().is_some_and(|name| properties.is_some_and(|p| p.contains_key(name)));
+        let known = entry
+            .as_str()
+            .is_some_and(|name| properties.is_some_and(|p| p.contains_key(name)));
         if !known {
-            problems.push(format!("tool `{tool}`: required entry {entry} is not a property"));
+            problems.push(format!(
+                "tool `{tool}`: required entry {entry} is not a property"
+            ));
         }
     }
 }
@@ -92,7 +121,10 @@ fn is_name(name: &str, max: usize, separator: char) -> bool {
 fn is_semver(version: &str) -> bool {
     let core = version.split(['-', '+']).next().unwrap_or_default();
     let parts: Vec<&str> = core.split('.').collect();
-    parts.len() == 3 && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    parts.len() == 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 #[cfg(test)]
@@ -101,7 +133,12 @@ mod tests {
     use crate::{Tool, json};
 
     fn manifest(tools: Vec<Tool>) -> Manifest {
-        Manifest { name: "demo".into(), version: "0.1.0".into(), description: "Demo.".into(), tools }
+        Manifest {
+            name: "demo".into(),
+            version: "0.1.0".into(),
+            description: "Demo.".into(),
+            tools,
+        }
     }
 
     fn good_tool(name: &str) -> Tool {
@@ -117,14 +154,25 @@ mod tests {
 
     #[test]
     fn a_good_manifest_has_no_problems() {
-        assert_eq!(check_manifest(&manifest(vec![good_tool("demo_a"), good_tool("demo_b")])), Vec::<String>::new());
+        assert_eq!(
+            check_manifest(&manifest(vec![good_tool("demo_a"), good_tool("demo_b")])),
+            Vec::<String>::new()
+        );
     }
 
     #[test]
     fn names_and_duplicates_are_checked() {
-        let mut bad = manifest(vec![good_tool("demo_a"), good_tool("demo_a"), good_tool("Demo-b")]);
+        let mut bad = manifest(vec![
+            good_tool("demo_a"),
+            good_tool("demo_a"),
+            good_tool("Demo-b"),
+        ]);
         bad.name = "Demo".into();
         bad.version = "1.0".into();
+        assert_eq!(
+            check_manifest(&manifest(vec![])),
+            vec!["the manifest declares no tools"]
+        );
         assert_eq!(
             check_manifest(&bad),
             vec![
@@ -155,7 +203,9 @@ mod tests {
                 "tool `demo_x`: output schema is not a JSON object",
             ]
         );
-        let not_object = Tool::builder("demo_y", "Y", "Y.").input_schema(json!({"type": "array"})).build();
+        let not_object = Tool::builder("demo_y", "Y", "Y.")
+            .input_schema(json!({"type": "array"}))
+            .build();
         assert_eq!(
             check_manifest(&manifest(vec![not_object])),
             vec!["tool `demo_y`: input schema must have \"type\": \"object\""]

@@ -31,7 +31,11 @@ pub struct ToolBuilder {
 impl Tool {
     /// Starts a tool definition. `name` must match `^[a-z][a-z0-9_]{0,63}$` and carry the
     /// plugin's prefix; `description` is written for the model that will call the tool.
-    pub fn builder(name: impl Into<String>, title: impl Into<String>, description: impl Into<String>) -> ToolBuilder {
+    pub fn builder(
+        name: impl Into<String>,
+        title: impl Into<String>,
+        description: impl Into<String>,
+    ) -> ToolBuilder {
         ToolBuilder {
             name: name.into(),
             title: title.into(),
@@ -114,7 +118,10 @@ mod tests {
         assert_eq!(tool.title, "Ping");
         assert_eq!(tool.description, "Answers pong.");
         let schema: Value = serde_json::from_str(&tool.input_schema).unwrap();
-        assert_eq!(schema, json!({"type": "object", "properties": {}, "additionalProperties": false}));
+        assert_eq!(
+            schema,
+            json!({"type": "object", "properties": {}, "additionalProperties": false})
+        );
         assert_eq!(tool.output_schema, None);
         assert!(tool.capabilities.is_empty());
         assert!(!tool.idempotent);
@@ -134,7 +141,10 @@ mod tests {
         assert_eq!(tool.input_schema, r#"{"type":"object"}"#);
         let output: Value = serde_json::from_str(tool.output_schema.as_deref().unwrap()).unwrap();
         assert_eq!(output["properties"]["ok"]["type"], "boolean");
-        assert_eq!(tool.capabilities, vec![Capability::ContainersRead, Capability::ContainersRemove]);
+        assert_eq!(
+            tool.capabilities,
+            vec![Capability::ContainersRead, Capability::ContainersRemove]
+        );
         assert!(tool.idempotent);
         assert!(tool.open_world);
     }

@@ -7,6 +7,10 @@
 //! every `CARGO_*` (but `CARGO_HOME`), `RUSTC*` and `RUSTFLAGS` variable belongs to the
 //! outer build and would leak host-target settings into the guest build.
 
+// Build scripts talk to cargo through stdout (`cargo:` lines); that is the one place
+// printing there is right.
+#![allow(clippy::print_stdout)]
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,9 +37,15 @@ pub struct BuiltPlugin {
 /// to report one.
 pub fn build_plugins(workspace_root: &Path, packages: &[&str], watch: &[&str]) -> Vec<BuiltPlugin> {
     for path in watch {
-        println!("cargo:rerun-if-changed={}", workspace_root.join(path).display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            workspace_root.join(path).display()
+        );
     }
-    println!("cargo:rerun-if-changed={}", workspace_root.join("Cargo.lock").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        workspace_root.join("Cargo.lock").display()
+    );
     println!("cargo:rerun-if-env-changed=BULKHEAD_WASM_TARGET_DIR");
 
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR is set for build scripts"));
@@ -80,15 +90,23 @@ pub fn build_plugins(workspace_root: &Path, packages: &[&str], watch: &[&str]) -
         .map(|package| {
             let file = format!("{}.wasm", package.replace('-', "_"));
             let path = target_dir.join(TARGET).join("release").join(file);
-            assert!(path.is_file(), "plugin {package} built but {} is missing", path.display());
-            BuiltPlugin { package: (*package).to_string(), path }
+            assert!(
+                path.is_file(),
+                "plugin {package} built but {} is missing",
+                path.display()
+            );
+            BuiltPlugin {
+                package: (*package).to_string(),
+                path,
+            }
         })
         .collect()
 }
 
 /// The workspace root, for a build script of a crate `depth` directories below it.
 pub fn workspace_root(depth: usize) -> PathBuf {
-    let mut dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set"));
+    let mut dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR is set"));
     for _ in 0..depth {
         dir.pop();
     }

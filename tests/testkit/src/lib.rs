@@ -10,10 +10,10 @@ use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context as _, bail};
+use rmcp::ServiceExt;
 use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
 use rmcp::service::{RoleClient, RunningService, ServiceError};
 use rmcp::transport::TokioChildProcess;
-use rmcp::ServiceExt;
 use serde_json::Value;
 
 /// The probe fixture plugin: misbehaves on purpose (see tests/fixtures/probe).
@@ -60,7 +60,10 @@ impl Server {
     pub async fn start(binary: &Path, options: ServerOptions) -> anyhow::Result<Server> {
         let scratch = tempfile::tempdir()?;
         let stderr_log = scratch.path().join("stderr.log");
-        let cache_dir = options.cache_dir.clone().unwrap_or_else(|| scratch.path().join("cache"));
+        let cache_dir = options
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| scratch.path().join("cache"));
         let mut command = tokio::process::Command::new(binary);
         command
             .arg("serve")
@@ -74,9 +77,16 @@ impl Server {
             .spawn()
             .context("spawning bulkhead")?;
         let client = ().serve(transport).await.with_context(|| {
-            format!("MCP handshake failed; server stderr:\n{}", std::fs::read_to_string(&stderr_log).unwrap_or_default())
+            format!(
+                "MCP handshake failed; server stderr:\n{}",
+                std::fs::read_to_string(&stderr_log).unwrap_or_default()
+            )
         })?;
-        Ok(Server { client, stderr_log, _scratch: scratch })
+        Ok(Server {
+            client,
+            stderr_log,
+            _scratch: scratch,
+        })
     }
 
     pub fn client(&self) -> &RunningService<RoleClient, ()> {
@@ -93,11 +103,20 @@ impl Server {
     }
 
     pub async fn tool_names(&self) -> anyhow::Result<Vec<String>> {
-        Ok(self.tools().await?.into_iter().map(|t| t.name.to_string()).collect())
+        Ok(self
+            .tools()
+            .await?
+            .into_iter()
+            .map(|t| t.name.to_string())
+            .collect())
     }
 
     /// Calls a tool; a protocol-level error comes back as `Err`.
-    pub async fn try_call(&self, name: &str, arguments: Value) -> Result<CallToolResult, ServiceError> {
+    pub async fn try_call(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<CallToolResult, ServiceError> {
         let mut params = CallToolRequestParams::new(name.to_string());
         if let Value::Object(map) = arguments {
             params = params.with_arguments(map);
@@ -109,13 +128,19 @@ impl Server {
     pub async fn call(&self, name: &str, arguments: Value) -> Answer {
         match self.try_call(name, arguments).await {
             Ok(result) => Answer(result),
-            Err(err) => panic!("{name}: protocol error {err}; server stderr:\n{}", self.stderr()),
+            Err(err) => panic!(
+                "{name}: protocol error {err}; server stderr:\n{}",
+                self.stderr()
+            ),
         }
     }
 
     /// Closes stdin and waits for the server to exit.
     pub async fn stop(self) -> anyhow::Result<()> {
-        self.client.cancel().await.context("closing the MCP session")?;
+        self.client
+            .cancel()
+            .await
+            .context("closing the MCP session")?;
         Ok(())
     }
 }
@@ -142,18 +167,42 @@ impl Answer {
     /// The structured content of a successful call.
     #[track_caller]
     pub fn ok(&self) -> &Value {
-        assert!(!self.is_error(), "expected success, got error: {}", self.text());
-        self.0.structured_content.as_ref().unwrap_or_else(|| panic!("no structured content: {}", self.text()))
+        assert!(
+            !self.is_error(),
+            "expected success, got error: {}",
+            self.text()
+        );
+        self.0
+            .structured_content
+            .as_ref()
+            .unwrap_or_else(|| panic!("no structured content: {}", self.text()))
     }
 
     /// The stable error code (`DKR-nnn`) of a failed call.
     #[track_caller]
     pub fn error_code(&self) -> String {
-        assert!(self.is_error(), "expected an error, got success: {}", self.text());
-        let meta = self.0.meta.as_ref().and_then(|m| m.0.get("bulkhead/error")).cloned();
-        let code = meta.as_ref().and_then(|m| m.get("code")).and_then(Value::as_str).map(str::to_string);
+        assert!(
+            self.is_error(),
+            "expected an error, got success: {}",
+            self.text()
+        );
+        let meta = self
+            .0
+            .meta
+            .as_ref()
+            .and_then(|m| m.0.get("bulkhead/error"))
+            .cloned();
+        let code = meta
+            .as_ref()
+            .and_then(|m| m.get("code"))
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let code = code.unwrap_or_else(|| panic!("error without a code: {}", self.text()));
-        assert!(self.text().starts_with(&code), "text should start with the code: {}", self.text());
+        assert!(
+            self.text().starts_with(&code),
+            "text should start with the code: {}",
+            self.text()
+        );
         code
     }
 
@@ -167,14 +216,25 @@ impl Answer {
 /// A unique, recognisable name for objects a test creates.
 pub fn unique_name(prefix: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
-    format!("bulkhead-test-{prefix}-{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "bulkhead-test-{prefix}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Runs the docker CLI for test setup and cleanup (never for the behaviour under test).
 pub fn docker(args: &[&str]) -> anyhow::Result<String> {
-    let output = std::process::Command::new("docker").args(args).output().context("running the docker CLI")?;
+    let output = std::process::Command::new("docker")
+        .args(args)
+        .output()
+        .context("running the docker CLI")?;
     if !output.status.success() {
-        bail!("docker {}: {}", args.join(" "), String::from_utf8_lossy(&output.stderr).trim());
+        bail!(
+            "docker {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
     }
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
@@ -208,6 +268,7 @@ impl Drop for Cleanup {
 /// A plugin directory holding only the probe fixture.
 pub fn probe_plugin_dir() -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
-    std::fs::copy(PROBE_WASM, dir.path().join("probe.wasm")).context("copying the probe fixture")?;
+    std::fs::copy(PROBE_WASM, dir.path().join("probe.wasm"))
+        .context("copying the probe fixture")?;
     Ok(dir)
 }
