@@ -37,5 +37,5 @@ fi
 bh_timed images bash scripts/ensure-test-images.sh
 bh_timed fmt cargo fmt --all --check
 bh_timed clippy cargo clippy --workspace --all-targets -- -D warnings
-bh_timed test cargo test --workspace "$@"
+bh_timed test cargo test --workspace --no-fail-fast "$@"
 bh_log "all phases passed in $((SECONDS - total_start)) s"

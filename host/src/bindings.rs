@@ -11,5 +11,5 @@ wasmtime::component::bindgen!({
 /// Prefix of every interface name of this WIT package in a component's imports.
 pub const WIT_PACKAGE_NAMESPACE: &str = "bulkhead:plugin/";
 
-pub use bulkhead::plugin::types::DockerError;
-pub use exports::bulkhead::plugin::tools;
+pub use self::bulkhead::plugin::types::DockerError;
+pub use self::exports::bulkhead::plugin::tools;

@@ -1,7 +1,7 @@
 //! Capabilities: a plugin gets what it imports AND is granted AND declares per tool.
 //! Uses the probe fixture, loaded from a plugin directory like any third-party plugin.
 
-use bulkhead_testkit::{ServerOptions, probe_plugin_dir};
+use bulkhead_testkit::{PROBE_WASM, ServerOptions, probe_plugin_dir};
 use serde_json::json;
 
 use crate::start;
@@ -106,4 +106,56 @@ async fn grants_for_builtins_can_be_narrowed() {
         .call("docker_start_container", json!({"container": "x"}))
         .await
         .expect_error("DKR-005");
+}
+
+#[tokio::test]
+async fn colliding_and_broken_plugins_are_refused_and_the_rest_serve() {
+    let dir = probe_plugin_dir().unwrap();
+    // Same plugin name and tool names as probe.wasm: it must not shadow anything.
+    std::fs::copy(PROBE_WASM, dir.path().join("probe-again.wasm")).unwrap();
+    std::fs::write(dir.path().join("broken.wasm"), b"\0asm but not a component").unwrap();
+
+    let server = start(with_probe(&dir)).await;
+    let names = server.tool_names().await.unwrap();
+    assert_eq!(
+        names.iter().filter(|n| *n == "probe_echo").count(),
+        1,
+        "{names:?}"
+    );
+    assert!(
+        names.iter().any(|n| n == "docker_list_containers"),
+        "{names:?}"
+    );
+    let log = server.stderr();
+    assert!(
+        log.contains("probe-again.wasm") && log.contains("already loaded"),
+        "{log}"
+    );
+    assert!(
+        log.contains("broken.wasm") && log.contains("not a valid"),
+        "{log}"
+    );
+
+    // The operator's view says the same, without starting a session.
+    let report = std::process::Command::new(crate::binary())
+        .args(["plugins", "--cache-dir"])
+        .arg(crate::shared_cache())
+        .arg("--plugin-dir")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(report.status.success());
+    let report = String::from_utf8(report.stdout).unwrap();
+    assert!(
+        report.contains("probe_echo") && report.contains("listed"),
+        "{report}"
+    );
+    assert!(
+        report.contains("probe_list") && report.contains("hidden"),
+        "{report}"
+    );
+    assert!(
+        report.contains("refused") && report.contains("broken.wasm"),
+        "{report}"
+    );
 }

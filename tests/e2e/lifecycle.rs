@@ -45,6 +45,7 @@ async fn container_lifecycle_through_mcp() {
         )
         .await;
     let id = created.ok()["id"].as_str().expect("id").to_string();
+    assert_eq!(created.ok()["name"], json!(name));
     assert!(id.len() >= 12, "{id}");
 
     server

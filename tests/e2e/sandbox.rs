@@ -96,3 +96,18 @@ async fn plugins_cannot_read_files_env_or_open_sockets() {
         "no connection reached the listener"
     );
 }
+
+#[tokio::test]
+async fn a_stuck_call_does_not_block_other_calls() {
+    let (server, _dir) = probe_server(&["--call-timeout", "5"]).await;
+    let spin = server.call("probe_spin", json!({}));
+    tokio::pin!(spin);
+    // The spinning call can only end at its 5 s deadline; the echo must overtake it.
+    tokio::select! {
+        _ = &mut spin => panic!("the spinning call ended before the echo answered"),
+        echo = server.call("probe_echo", json!({"text": "overtake"})) => {
+            assert_eq!(echo.ok()["text"], json!("overtake"));
+        }
+    }
+    spin.await.expect_error("DKR-009");
+}

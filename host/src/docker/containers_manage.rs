@@ -8,7 +8,8 @@ use bollard::models::{
     RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, StartContainerOptions, StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, InspectContainerOptions, StartContainerOptions,
+    StopContainerOptionsBuilder,
 };
 
 use super::containers_read::container_ref;
@@ -46,8 +47,22 @@ impl Host for CallState {
             docker.create_container(Some(options.build()), body),
         )
         .await?;
+        let name = match name {
+            Some(name) => name,
+            // The engine picked one; it is part of creating, so no extra grant is needed.
+            None => engine_call(
+                &self.access.docker,
+                docker.inspect_container(&created.id, None::<InspectContainerOptions>),
+            )
+            .await?
+            .name
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
+        };
         Ok(CreatedContainer {
             id: created.id,
+            name,
             warnings: created.warnings,
         })
     }

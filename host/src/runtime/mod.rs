@@ -316,6 +316,7 @@ fn failure_from_plugin(error: tools::ToolError) -> ToolFailure {
         Wit::Timeout => ErrorCode::Timeout,
         Wit::EngineError => ErrorCode::EngineError,
         Wit::BudgetExceeded => ErrorCode::BudgetExceeded,
+        Wit::PluginFault => ErrorCode::PluginFault,
     };
     ToolFailure {
         code,

@@ -157,8 +157,8 @@ pub(crate) fn tool() -> Tool {
                 "description": "Short (12-character) id of the new container."
             },
             "name": {
-                "type": ["string", "null"],
-                "description": "The requested name; null when the engine picked one."
+                "type": "string",
+                "description": "The container's name: the one requested, or the one the engine picked."
             },
             "warnings": {
                 "type": "array",
@@ -329,23 +329,20 @@ fn nano_cpus(cpus: f64) -> Result<i64, ToolError> {
 #[derive(Debug, Serialize)]
 pub(crate) struct CreateOut {
     id: String,
-    name: Option<String>,
+    name: String,
     warnings: Vec<String>,
 }
 
-pub(crate) fn output(name: Option<String>, created: CreatedContainer) -> CreateOut {
+pub(crate) fn output(created: CreatedContainer) -> CreateOut {
     CreateOut {
         id: render::short_id(&created.id),
-        name: name.map(|n| n.trim_start_matches('/').to_owned()),
+        name: created.name.trim_start_matches('/').to_owned(),
         warnings: created.warnings,
     }
 }
 
 pub(crate) fn text(out: &CreateOut, image: &str) -> String {
-    let who = match &out.name {
-        Some(name) => format!("{} ({})", render::one_line(name), out.id),
-        None => out.id.clone(),
-    };
+    let who = format!("{} ({})", render::one_line(&out.name), out.id);
     let mut text = format!(
         "Created container {who} from {}; it is not running yet (docker_start_container starts it).",
         render::one_line(image)
@@ -372,7 +369,7 @@ pub(crate) fn run(args: Value) -> Result<ToolOutput, ToolError> {
     let args: CreateArgs = parse_args(args)?;
     let spec = spec(args)?;
     let created = containers_manage::create_container(&spec).map_err(error)?;
-    let out = output(spec.name, created);
+    let out = output(created);
     ToolOutput::structured(text(&out, &spec.image), &out)
 }
 
@@ -517,13 +514,11 @@ mod tests {
 
     #[test]
     fn output_and_text() {
-        let out = output(
-            Some("/web".into()),
-            CreatedContainer {
-                id: "0123456789abcdef".into(),
-                warnings: vec!["low\nmemory".into()],
-            },
-        );
+        let out = output(CreatedContainer {
+            id: "0123456789abcdef".into(),
+            name: "/web".into(),
+            warnings: vec!["low\nmemory".into()],
+        });
         let value = serde_json::to_value(&out).unwrap();
         assert_matches_schema(&tool(), &value);
         assert_eq!(
@@ -534,16 +529,15 @@ mod tests {
             text(&out, "nginx"),
             "Created container web (0123456789ab) from nginx; it is not running yet (docker_start_container starts it).\nwarning: low memory"
         );
-        let anonymous = output(
-            None,
-            CreatedContainer {
-                id: "fedcba9876543210".into(),
-                warnings: vec![],
-            },
-        );
-        assert_matches_schema(&tool(), &serde_json::to_value(&anonymous).unwrap());
+        let picked = output(CreatedContainer {
+            id: "fedcba9876543210".into(),
+            name: "brave_turing".into(),
+            warnings: vec![],
+        });
+        assert_matches_schema(&tool(), &serde_json::to_value(&picked).unwrap());
         assert!(
-            text(&anonymous, "nginx").starts_with("Created container fedcba987654 from nginx;")
+            text(&picked, "nginx")
+                .starts_with("Created container brave_turing (fedcba987654) from nginx;")
         );
     }
 

@@ -257,7 +257,7 @@ mod tests {
     #[test]
     fn unknown_tools_are_refused() {
         let err = Containers::call("docker_nope", json!({})).unwrap_err();
-        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert_eq!(err.code, ErrorCode::PluginFault);
     }
 
     #[test]

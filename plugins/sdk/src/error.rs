@@ -29,8 +29,11 @@ impl ToolError {
     /// The answer to a call of a tool this plugin does not declare. The host routes only
     /// declared names, so this means the manifest and the dispatcher disagree.
     pub fn unknown_tool(name: &str) -> Self {
-        Self::invalid_argument(format!("this plugin has no tool named `{name}`"))
-            .with_hint("call one of the tools listed by tools/list")
+        Self::new(
+            ErrorCode::PluginFault,
+            format!("this plugin has no tool named `{name}`"),
+        )
+        .with_hint("the plugin's manifest and dispatcher disagree; report it to its author")
     }
 }
 
@@ -220,7 +223,7 @@ mod tests {
             }
         );
         let err = ToolError::unknown_tool("nope");
-        assert_eq!(err.code, ErrorCode::InvalidArgument);
+        assert_eq!(err.code, ErrorCode::PluginFault);
         assert_eq!(err.message, "this plugin has no tool named `nope`");
     }
 }

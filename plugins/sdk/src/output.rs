@@ -22,7 +22,7 @@ impl ToolOutput {
     pub fn structured(text: impl Into<String>, value: &impl Serialize) -> Result<Self, ToolError> {
         let json = serde_json::to_string(value).map_err(|err| {
             ToolError::new(
-                ErrorCode::EngineError,
+                ErrorCode::PluginFault,
                 format!("the plugin could not serialise its result: {err}"),
             )
             .with_hint("this is a bug in the plugin; report it to its author")
@@ -185,7 +185,7 @@ mod tests {
         let mut map = BTreeMap::new();
         map.insert((1, 2), "tuple keys are not JSON");
         let err = ToolOutput::structured("x", &map).unwrap_err();
-        assert_eq!(err.code, ErrorCode::EngineError);
+        assert_eq!(err.code, ErrorCode::PluginFault);
         assert!(
             err.message
                 .starts_with("the plugin could not serialise its result")
