@@ -7,7 +7,8 @@
 # 2. a Docker engine (skipped with BULKHEAD_SKIP_ENGINE_SETUP=1) and the local test images
 # 3. cargo fmt --all --check
 # 4. cargo clippy --workspace --all-targets -- -D warnings
-# 5. cargo test --workspace [ARGS...]
+# 5. the official MCP Python SDK against the built server (tests/interop/python_sdk.py)
+# 6. cargo test --workspace --no-fail-fast [ARGS...]
 #
 # Builds go to CARGO_TARGET_DIR, by default ${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/target
 # (outside the clone, shared with scripts/serve.sh), so a fresh clone on a machine that
@@ -37,5 +38,11 @@ fi
 bh_timed images bash scripts/ensure-test-images.sh
 bh_timed fmt cargo fmt --all --check
 bh_timed clippy cargo clippy --workspace --all-targets -- -D warnings
+# The interop check drives the debug binary with an independent client (the official
+# Python SDK, in both its initialize and its 2026-07-28 discover mode); cargo test then
+# builds nothing new for it.
+bh_timed build cargo build -p bulkhead
+python="$(bash scripts/ensure-python-sdk.sh)"
+bh_timed interop "$python" tests/interop/python_sdk.py "$CARGO_TARGET_DIR/debug/bulkhead"
 bh_timed test cargo test --workspace --no-fail-fast "$@"
 bh_log "all phases passed in $((SECONDS - total_start)) s"

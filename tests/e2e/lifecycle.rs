@@ -290,3 +290,37 @@ async fn list_paginates_with_a_cursor() {
         (0..3).map(|i| format!("{label}-{i}")).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn logs_are_capped_and_keep_the_newest_lines() {
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique_name("chatty"));
+    // Runs to completion: 20 000 lines, about 110 KB of output.
+    docker(&["run", "--name", &name, TEST_IMAGE, "seq", "1", "20000"]).unwrap();
+    let server = start(ServerOptions::default()).await;
+
+    let capped = server
+        .call(
+            "docker_container_logs",
+            json!({"container": name, "tail": 10000, "max_bytes": 2048}),
+        )
+        .await;
+    let out = capped.ok();
+    assert_eq!(out["truncated"], json!(true), "{out}");
+    let logs = out["logs"].as_str().unwrap();
+    assert!(logs.len() <= 2048, "{}", logs.len());
+    assert!(
+        logs.trim_end().ends_with("\n20000"),
+        "newest lines kept: {logs:?}"
+    );
+
+    let default = server
+        .call("docker_container_logs", json!({"container": name}))
+        .await;
+    let out = default.ok();
+    assert_eq!(out["lines"], json!(100), "logs default to a tail: {out}");
+    assert!(
+        out["logs"].as_str().unwrap().starts_with("19901\n"),
+        "{out}"
+    );
+}

@@ -13,9 +13,12 @@ pub(crate) const NAME: &str = "docker_container_logs";
 
 const DEFAULT_TAIL: u32 = 100;
 const MAX_TAIL: u32 = 10_000;
-const DEFAULT_MAX_BYTES: u32 = 64 * 1024;
+// The logs travel twice (fenced text and structured content), and the host refuses
+// answers over its output limit (512 KiB by default): keep both copies well under it and
+// a default answer near what clients show a model without truncating (~25k tokens).
+const DEFAULT_MAX_BYTES: u32 = 32 * 1024;
 const MIN_MAX_BYTES: u32 = 1024;
-const MAX_MAX_BYTES: u32 = 1024 * 1024;
+const MAX_MAX_BYTES: u32 = 200 * 1024;
 
 pub(crate) fn tool() -> Tool {
     Tool::builder(
@@ -62,7 +65,7 @@ pub(crate) fn tool() -> Tool {
                 "minimum": MIN_MAX_BYTES,
                 "maximum": MAX_MAX_BYTES,
                 "default": DEFAULT_MAX_BYTES,
-                "description": "Cap on returned text in bytes, 1024-1048576 (default 65536); the newest lines are kept."
+                "description": "Cap on returned text in bytes, 1024-204800 (default 32768); the newest lines are kept."
             }
         },
         "required": ["container"],
@@ -215,7 +218,7 @@ mod tests {
                 timestamps: false,
                 stdout: true,
                 stderr: true,
-                max_bytes: 65536
+                max_bytes: 32768
             }
         );
     }
@@ -256,7 +259,7 @@ mod tests {
         );
         assert_eq!(
             message(json!({"container": "w", "max_bytes": 10})),
-            "max_bytes must be 1024-1048576, got 10"
+            "max_bytes must be 1024-204800, got 10"
         );
         assert_eq!(
             message(json!({"container": "w", "since": 5, "until": 5})),
