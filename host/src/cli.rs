@@ -58,6 +58,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(4..=4096), env = "BULKHEAD_MEMORY_LIMIT")]
     pub memory_limit: u64,
 
+    /// Calls to one plugin that may run at once; more are refused with DKR-013.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub max_concurrent_calls: u64,
+
     /// Largest answer one tool call may return, in KiB.
     #[arg(long, value_name = "KIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(16..=65536))]
     pub output_limit: u64,
@@ -106,6 +110,7 @@ impl ServeArgs {
             call_timeout: Duration::from_secs(self.call_timeout),
             memory_bytes: (self.memory_limit as usize) << 20,
             output_bytes: (self.output_limit as usize) << 10,
+            concurrent_calls_per_plugin: self.max_concurrent_calls as usize,
             ..Limits::default()
         }
     }

@@ -111,3 +111,28 @@ async fn a_stuck_call_does_not_block_other_calls() {
     }
     spin.await.expect_error("DKR-009");
 }
+
+#[tokio::test]
+async fn calls_over_the_concurrency_limit_are_refused_not_queued() {
+    let (server, _dir) =
+        probe_server(&["--call-timeout", "5", "--max-concurrent-calls", "1"]).await;
+    let spin = server.call("probe_spin", json!({}));
+    tokio::pin!(spin);
+    let mut refused = None;
+    for _ in 0..40 {
+        tokio::select! {
+            _ = &mut spin => panic!("the spinning call ended before its deadline"),
+            echo = server.call("probe_echo", json!({"text": "x"})) => {
+                if echo.is_error() {
+                    refused = Some(echo);
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let refused = refused.expect("a second call while the first spins is refused");
+    refused.expect_error("DKR-013");
+    spin.await.expect_error("DKR-009");
+    assert_still_serving(&server).await;
+}

@@ -12,7 +12,7 @@ pub struct Limits {
     pub output_bytes: usize,
     /// Docker primitives one tool call may invoke.
     pub docker_calls_per_call: u32,
-    /// Calls to one plugin that may run at the same time; more wait, then fail `Busy`.
+    /// Calls to one plugin that may run at the same time; more fail at once with `Busy`.
     pub concurrent_calls_per_plugin: usize,
 }
 

@@ -224,11 +224,17 @@ impl Runtime {
     ) -> Result<PluginOutput, ToolFailure> {
         let deadline = self.limits.call_timeout;
         let run = async {
-            let _permit = plugin.permits.acquire().await.map_err(|_| {
+            // Fail fast rather than queue: an agent learns at once to retry later,
+            // instead of spending its deadline waiting for a slot.
+            let _permit = plugin.permits.try_acquire().map_err(|_| {
                 ToolFailure::new(
                     ErrorCode::Busy,
-                    format!("plugin `{}` is shutting down", plugin.name),
+                    format!(
+                        "plugin `{}` is already running {} calls, its limit",
+                        plugin.name, self.limits.concurrent_calls_per_plugin
+                    ),
                 )
+                .with_hint("Retry when one of them has finished.")
             })?;
             let access = CallAccess {
                 plugin: Arc::clone(&plugin.name),
