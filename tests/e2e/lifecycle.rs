@@ -172,14 +172,7 @@ async fn read_only_mode_serves_only_reads() {
     let server = start(ServerOptions::default().arg("--read-only")).await;
     let mut names = server.tool_names().await.unwrap();
     names.sort();
-    assert_eq!(
-        names,
-        [
-            "docker_container_logs",
-            "docker_inspect_container",
-            "docker_list_containers"
-        ]
-    );
+    assert_eq!(names, crate::READ_TOOLS);
     server
         .call("docker_create_container", json!({"image": TEST_IMAGE}))
         .await

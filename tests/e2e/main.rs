@@ -13,6 +13,13 @@ use std::path::{Path, PathBuf};
 
 use bulkhead_testkit::{Server, ServerOptions};
 
+/// The containers plugin's read-tier tools, sorted.
+pub const READ_TOOLS: [&str; 3] = [
+    "docker_container_logs",
+    "docker_inspect_container",
+    "docker_list_containers",
+];
+
 /// The binary under test, built by cargo for this test target.
 pub fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_bulkhead"))
