@@ -15,6 +15,9 @@ use crate::runtime::{LoadedPlugin, Runtime, ToolSpec};
 
 /// At most this many schema violations are reported for one call.
 const MAX_REPORTED_VIOLATIONS: usize = 5;
+/// Arguments larger than this (as JSON text) are refused before validation: they would
+/// only cost schema checking and plugin memory.
+const MAX_ARGUMENT_BYTES: usize = 256 << 10;
 /// A plugin's error message or hint is cut to this many bytes.
 const MAX_ERROR_TEXT: usize = 2048;
 
@@ -189,17 +192,25 @@ impl Router {
         }
         let spec = tool.spec();
         let arguments = Value::Object(arguments.unwrap_or_default());
+        let serialized = arguments.to_string();
+        if serialized.len() > MAX_ARGUMENT_BYTES {
+            return Answer::Failure(
+                ToolFailure::new(
+                    ErrorCode::InvalidArgument,
+                    format!(
+                        "arguments are {} bytes, over the {MAX_ARGUMENT_BYTES}-byte limit",
+                        serialized.len()
+                    ),
+                )
+                .with_hint("No Docker tool needs that much input; send less."),
+            );
+        }
         if let Err(failure) = validate_arguments(spec, &arguments) {
             return Answer::Failure(failure);
         }
         match self
             .runtime
-            .call(
-                &tool.plugin,
-                &spec.name,
-                tool.allowed,
-                arguments.to_string(),
-            )
+            .call(&tool.plugin, &spec.name, tool.allowed, serialized)
             .await
         {
             Ok(output) => check_output(

@@ -60,6 +60,11 @@ async fn bad_input_is_answered_and_the_server_keeps_serving() {
             "DKR-004",
         ),
         (
+            "docker_list_containers",
+            json!({"name": "x".repeat(1 << 20)}),
+            "DKR-004",
+        ),
+        (
             "docker_inspect_container",
             json!({"container": "bulkhead-no-such-container-0"}),
             "DKR-002",

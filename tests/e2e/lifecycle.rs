@@ -317,3 +317,30 @@ async fn logs_are_capped_and_keep_the_newest_lines() {
         "{out}"
     );
 }
+
+#[tokio::test]
+async fn a_taken_host_port_is_dkr_006() {
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique_name("port"));
+    // Hold a loopback port so the engine cannot bind it.
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let server = start(ServerOptions::default()).await;
+    server
+        .call(
+            "docker_create_container",
+            json!({
+                "image": TEST_IMAGE,
+                "name": name,
+                "command": ["sleep", "30"],
+                "ports": [{"container_port": 80, "host_port": port}]
+            }),
+        )
+        .await
+        .ok();
+    let answer = server
+        .call("docker_start_container", json!({"container": name}))
+        .await;
+    answer.expect_error("DKR-006");
+    drop(holder);
+}
