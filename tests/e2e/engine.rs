@@ -19,20 +19,25 @@ fn engine_socket() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/var/run/docker.sock"))
 }
 
-/// Relays every connection on `listen` to the engine until aborted.
+/// Relays every connection on `listen` to the engine until aborted. Connections live in
+/// a `JoinSet` owned by the relay task, so aborting the relay cuts them too: "the engine
+/// went away" must not leave a working connection behind.
 fn relay(listen: &Path, engine: PathBuf) -> JoinHandle<()> {
     let listener = UnixListener::bind(listen).expect("bind relay socket");
     tokio::spawn(async move {
+        let mut connections = tokio::task::JoinSet::new();
         loop {
             let Ok((mut inbound, _)) = listener.accept().await else {
                 return;
             };
             let engine = engine.clone();
-            tokio::spawn(async move {
+            connections.spawn(async move {
                 if let Ok(mut outbound) = UnixStream::connect(&engine).await {
                     let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
                 }
             });
+            // Reap finished connections so the set does not grow without bound.
+            while connections.try_join_next().is_some() {}
         }
     })
 }
