@@ -3,13 +3,18 @@
 // Build scripts talk to cargo through stdout (`cargo:` lines).
 #![allow(clippy::print_stdout)]
 
+use bulkhead_wasm_builder::Artifact;
+
 fn main() {
     let root = bulkhead_wasm_builder::workspace_root(1);
-    let built =
-        bulkhead_wasm_builder::build_plugins(&root, &["bulkhead-containers"], &["plugins", "wit"]);
+    let built = bulkhead_wasm_builder::build_plugins(
+        &root,
+        &[Artifact::Package("bulkhead-containers")],
+        &["plugins", "wit"],
+    );
     for plugin in built {
         let key = plugin
-            .package
+            .name
             .trim_start_matches("bulkhead-")
             .replace('-', "_")
             .to_uppercase();

@@ -152,3 +152,34 @@ async fn colliding_and_broken_plugins_are_refused_and_the_rest_serve() {
         "{report}"
     );
 }
+
+#[tokio::test]
+async fn the_sdk_example_works_as_a_third_party_plugin() {
+    let dir = bulkhead_testkit::plugin_dir(bulkhead_testkit::HELLO_WASM, "hello.wasm").unwrap();
+    let plugin_dir = dir.path().display().to_string();
+
+    // Ungranted: the tool that needs containers-read is hidden, the other one works.
+    let ungranted = start(
+        ServerOptions::default()
+            .arg("--plugin-dir")
+            .arg(&plugin_dir),
+    )
+    .await;
+    let names = ungranted.tool_names().await.unwrap();
+    assert!(names.iter().any(|n| n == "hello_greet"), "{names:?}");
+    assert!(!names.iter().any(|n| n == "hello_count"), "{names:?}");
+    let greeting = ungranted.call("hello_greet", json!({"name": "Ada"})).await;
+    assert!(!greeting.is_error(), "{}", greeting.text());
+    assert_eq!(greeting.text(), "Hello, Ada!");
+
+    let granted = start(
+        ServerOptions::default()
+            .arg("--plugin-dir")
+            .arg(&plugin_dir)
+            .arg("--grant")
+            .arg("hello=containers-read"),
+    )
+    .await;
+    let count = granted.call("hello_count", json!({})).await;
+    assert!(count.ok()["running"].is_u64(), "{}", count.text());
+}

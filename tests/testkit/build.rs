@@ -1,17 +1,31 @@
-//! Compiles the fixture plugins to wasm32-wasip2 once, for every test that needs them.
+//! Compiles the fixture plugins (and the SDK's example plugin) to wasm32-wasip2 once,
+//! for every test that needs them.
 
 // Build scripts talk to cargo through stdout (`cargo:` lines).
 #![allow(clippy::print_stdout)]
+
+use bulkhead_wasm_builder::Artifact;
 
 fn main() {
     let root = bulkhead_wasm_builder::workspace_root(2);
     let built = bulkhead_wasm_builder::build_plugins(
         &root,
-        &["bulkhead-probe-fixture"],
+        &[
+            Artifact::Package("bulkhead-probe-fixture"),
+            // The SDK's documented example, loaded as any third party's plugin would be.
+            Artifact::Example {
+                package: "bulkhead-plugin-sdk",
+                example: "hello",
+            },
+        ],
         &["tests/fixtures", "plugins/sdk", "wit"],
     );
     println!(
         "cargo:rustc-env=BULKHEAD_PROBE_WASM={}",
         built[0].path.display()
+    );
+    println!(
+        "cargo:rustc-env=BULKHEAD_HELLO_WASM={}",
+        built[1].path.display()
     );
 }

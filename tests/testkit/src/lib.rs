@@ -19,6 +19,9 @@ use serde_json::Value;
 /// The probe fixture plugin: misbehaves on purpose (see tests/fixtures/probe).
 pub const PROBE_WASM: &str = env!("BULKHEAD_PROBE_WASM");
 
+/// The guest SDK's example plugin (`plugins/sdk/examples/hello.rs`, shown in its README).
+pub const HELLO_WASM: &str = env!("BULKHEAD_HELLO_WASM");
+
 /// A tiny busybox image that scripts/ensure-test-images.sh imports (no registry here).
 pub const TEST_IMAGE: &str = "bulkhead-test/busybox:latest";
 
@@ -267,8 +270,13 @@ impl Drop for Cleanup {
 
 /// A plugin directory holding only the probe fixture.
 pub fn probe_plugin_dir() -> anyhow::Result<tempfile::TempDir> {
+    plugin_dir(PROBE_WASM, "probe.wasm")
+}
+
+/// A plugin directory holding one component, under `file_name`.
+pub fn plugin_dir(component: &str, file_name: &str) -> anyhow::Result<tempfile::TempDir> {
     let dir = tempfile::tempdir()?;
-    std::fs::copy(PROBE_WASM, dir.path().join("probe.wasm"))
-        .context("copying the probe fixture")?;
+    std::fs::copy(component, dir.path().join(file_name))
+        .with_context(|| format!("copying {component}"))?;
     Ok(dir)
 }
