@@ -94,10 +94,6 @@ pub struct CapabilitySet(u32);
 impl CapabilitySet {
     pub const EMPTY: CapabilitySet = CapabilitySet(0);
 
-    pub fn all() -> Self {
-        Capability::ALL.into_iter().collect()
-    }
-
     /// Every capability whose tier is at most `ceiling`.
     pub fn up_to(ceiling: Tier) -> Self {
         Capability::ALL
@@ -118,8 +114,8 @@ impl CapabilitySet {
         CapabilitySet(self.0 & other.0)
     }
 
-    pub fn is_subset_of(self, other: CapabilitySet) -> bool {
-        self.0 & !other.0 == 0
+    pub fn union(self, other: CapabilitySet) -> CapabilitySet {
+        CapabilitySet(self.0 | other.0)
     }
 
     pub fn is_empty(self) -> bool {
@@ -332,8 +328,7 @@ mod tests {
     #[test]
     fn set_algebra() {
         let a = set(&[ContainersRead, ContainersManage]);
-        assert!(set(&[ContainersRead]).is_subset_of(a));
-        assert!(!set(&[ContainersRemove]).is_subset_of(a));
+        assert_eq!(set(&[ContainersRead]).union(set(&[ContainersManage])), a);
         assert_eq!(
             set(&[ContainersRead, ContainersRemove]).difference(a),
             set(&[ContainersRemove])

@@ -100,7 +100,7 @@ impl ServeArgs {
         };
         for (plugin, caps) in &self.grants {
             let entry = policy.grants.entry(plugin.clone()).or_default();
-            *entry = CapabilitySet::all().intersect(caps.iter().chain(entry.iter()).collect());
+            *entry = entry.union(*caps);
         }
         policy
     }

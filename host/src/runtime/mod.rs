@@ -87,14 +87,14 @@ impl Runtime {
         docker: Arc<DockerConnector>,
     ) -> anyhow::Result<Self> {
         let engine = engine::new_engine()
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(wasm_error)
             .context("configuring wasmtime")?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(wasm_error)
             .context("linking WASI")?;
         Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
-            .map_err(|e| anyhow::anyhow!("{e}"))
+            .map_err(wasm_error)
             .context("linking the bulkhead:plugin interfaces")?;
         let ticker = EpochTicker::start(engine.clone()).context("starting the epoch ticker")?;
         let cache = ComponentCache::new(&engine, cache_dir);
@@ -119,7 +119,7 @@ impl Runtime {
         let (component, cache) = self
             .cache
             .load(&self.engine, &source.wasm, &digest)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .map_err(wasm_error)
             .context("not a valid wasm32-wasip2 component")?;
 
         let mut requested = CapabilitySet::EMPTY;
@@ -142,10 +142,10 @@ impl Runtime {
         let pre = self
             .linker
             .instantiate_pre(&component)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .map_err(wasm_error)
             .context("cannot link the component against bulkhead:plugin@0.1.0")?;
         let pre = PluginPre::new(pre)
-            .map_err(|e| anyhow::anyhow!("{e:#}"))
+            .map_err(wasm_error)
             .context("the component does not export bulkhead:plugin/tools")?;
 
         let raw = self.fetch_manifest(&pre).await?;
@@ -192,8 +192,9 @@ impl Runtime {
         };
         match tokio::time::timeout(self.limits.call_timeout, call).await {
             Ok(Ok(manifest)) => Ok(manifest),
-            Ok(Err(err)) => Err(anyhow::anyhow!("{err:#}"))
-                .context("the plugin trapped while producing its manifest"),
+            Ok(Err(err)) => {
+                Err(wasm_error(err)).context("the plugin trapped while producing its manifest")
+            }
             Err(_) => anyhow::bail!(
                 "the plugin did not produce its manifest within {:?}",
                 self.limits.call_timeout
@@ -281,6 +282,11 @@ impl Runtime {
             )),
         }
     }
+}
+
+/// wasmtime 48's error is not `anyhow::Error`; keep its whole cause chain in the text.
+fn wasm_error(err: wasmtime::Error) -> anyhow::Error {
+    anyhow::anyhow!("{err:#}")
 }
 
 fn fault(
