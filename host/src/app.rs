@@ -19,6 +19,7 @@ pub async fn build_router(args: &ServeArgs) -> anyhow::Result<Router> {
         args.limits(),
         cache_root.as_deref(),
         Arc::new(DockerConnector::new()),
+        Arc::new(args.argument_policy()?),
     )?);
     let builtins = if args.no_default_plugins {
         Vec::new()

@@ -20,39 +20,59 @@ pub enum Tier {
     Destructive,
 }
 
-/// One Docker capability interface of the `bulkhead:plugin` WIT package.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Capability {
-    ContainersRead,
-    ContainersManage,
-    ContainersRemove,
+/// The capability table: the one place a capability is declared. Each row names the
+/// enum variant, the WIT interface (which is also the grant name) and the tier; the
+/// enum, [`Capability::ALL`], names, tiers, parsing, the list in [`UnknownCapability`]
+/// and the mapping from the WIT `capability` enum all derive from it. Adding a
+/// capability is one WIT interface, one host file under `docker/`, and one row here.
+macro_rules! capability_table {
+    ($($variant:ident => $name:literal, $tier:ident;)+) => {
+        /// One Docker capability interface of the `bulkhead:plugin` WIT package.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Capability {
+            $($variant,)+
+        }
+
+        impl Capability {
+            pub const ALL: &'static [Capability] = &[$(Capability::$variant,)+];
+
+            /// The WIT interface name, which is also the name used in grants.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Capability::$variant => $name,)+
+                }
+            }
+
+            pub fn tier(self) -> Tier {
+                match self {
+                    $(Capability::$variant => Tier::$tier,)+
+                }
+            }
+
+            /// The host's capability for a tool's declaration in its manifest.
+            pub fn from_wit(cap: crate::bindings::tools::Capability) -> Capability {
+                match cap {
+                    $(crate::bindings::tools::Capability::$variant => Capability::$variant,)+
+                }
+            }
+        }
+
+        /// Every capability name, for error messages.
+        const KNOWN_NAMES: &str = concat!($($name, " "),+);
+    };
 }
 
+capability_table! {
+    ContainersRead => "containers-read", Read;
+    ContainersManage => "containers-manage", Moderate;
+    ContainersRemove => "containers-remove", Destructive;
+}
+
+// The set is a bit mask.
+const _: () = assert!(Capability::ALL.len() <= 64);
+
 impl Capability {
-    pub const ALL: [Capability; 3] = [
-        Capability::ContainersRead,
-        Capability::ContainersManage,
-        Capability::ContainersRemove,
-    ];
-
-    /// The WIT interface name, which is also the name used in grants.
-    pub fn name(self) -> &'static str {
-        match self {
-            Capability::ContainersRead => "containers-read",
-            Capability::ContainersManage => "containers-manage",
-            Capability::ContainersRemove => "containers-remove",
-        }
-    }
-
-    pub fn tier(self) -> Tier {
-        match self {
-            Capability::ContainersRead => Tier::Read,
-            Capability::ContainersManage => Tier::Moderate,
-            Capability::ContainersRemove => Tier::Destructive,
-        }
-    }
-
-    fn bit(self) -> u32 {
+    fn bit(self) -> u64 {
         1 << (self as u32)
     }
 
@@ -73,7 +93,7 @@ impl fmt::Display for Capability {
 
 /// The error for a capability name that does not exist.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown capability `{0}` (known: containers-read, containers-manage, containers-remove)")]
+#[error("unknown capability `{0}` (known: {known})", known = KNOWN_NAMES.trim_end().replace(' ', ", "))]
 pub struct UnknownCapability(pub String);
 
 impl FromStr for Capability {
@@ -81,7 +101,8 @@ impl FromStr for Capability {
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
         Capability::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|cap| cap.name() == name)
             .ok_or_else(|| UnknownCapability(name.to_string()))
     }
@@ -89,7 +110,7 @@ impl FromStr for Capability {
 
 /// A set of capabilities, cheap to copy and intersect.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Hash)]
-pub struct CapabilitySet(u32);
+pub struct CapabilitySet(u64);
 
 impl CapabilitySet {
     pub const EMPTY: CapabilitySet = CapabilitySet(0);
@@ -97,7 +118,8 @@ impl CapabilitySet {
     /// Every capability whose tier is at most `ceiling`.
     pub fn up_to(ceiling: Tier) -> Self {
         Capability::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|cap| cap.tier() <= ceiling)
             .collect()
     }
@@ -127,9 +149,15 @@ impl CapabilitySet {
         CapabilitySet(self.0 & !other.0)
     }
 
+    /// Every capability there is.
+    pub fn all() -> Self {
+        Capability::ALL.iter().copied().collect()
+    }
+
     pub fn iter(self) -> impl Iterator<Item = Capability> {
         Capability::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(move |cap| self.contains(*cap))
     }
 

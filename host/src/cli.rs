@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::argument_policy::ArgumentPolicy;
 use crate::capabilities::CapabilitySet;
 use crate::policy::Policy;
 use crate::runtime::Limits;
@@ -78,6 +79,44 @@ pub struct ServeArgs {
     /// Do not load the built-in plugins (only --plugin-dir ones).
     #[arg(long)]
     pub no_default_plugins: bool,
+
+    /// Let bind mounts and build contexts come from under DIR (repeatable). Default:
+    /// none. Sensitive paths (the Docker socket, /etc, ~/.ssh, …) stay refused.
+    #[arg(long = "allow-bind", value_name = "DIR")]
+    pub allow_bind: Vec<PathBuf>,
+
+    /// Let ports be published on non-loopback addresses and on host ports below 1024.
+    #[arg(long, env = "BULKHEAD_ALLOW_PUBLIC_PORTS")]
+    pub allow_public_ports: bool,
+
+    /// Let volumes use this driver (repeatable); `local` also allows local mount types
+    /// other than tmpfs (nfs, cifs, …). Bind-like volumes are always checked as binds.
+    #[arg(long = "allow-volume-driver", value_name = "NAME")]
+    pub allow_volume_driver: Vec<String>,
+
+    /// Most memory a container may ask for, in MiB; also its default. Asking for more
+    /// is refused, never clamped.
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(6..=1 << 30))]
+    pub max_memory: Option<u64>,
+
+    /// Most CPUs a container may ask for (for example 2 or 0.5); also its default.
+    #[arg(long, value_name = "CPUS", value_parser = parse_cpus)]
+    pub max_cpus: Option<f64>,
+
+    /// Most processes a container may ask for; the default limit is 1024 or this.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1 << 22))]
+    pub max_pids: Option<u64>,
+
+    /// Largest image build context, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=16384))]
+    pub max_build_context: u64,
+}
+
+fn parse_cpus(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(cpus) if cpus.is_finite() && cpus > 0.0 && cpus <= 1024.0 => Ok(cpus),
+        _ => Err(format!("`{text}`: a number of CPUs between 0 and 1024")),
+    }
 }
 
 fn parse_grant(text: &str) -> Result<(String, CapabilitySet), String> {
@@ -103,6 +142,31 @@ impl ServeArgs {
             *entry = entry.union(*caps);
         }
         policy
+    }
+
+    /// The operator's rules for arguments; fails on an allowed directory that is missing
+    /// or sensitive.
+    pub fn argument_policy(&self) -> anyhow::Result<ArgumentPolicy> {
+        let mut extra_sensitive = Vec::new();
+        // The socket DOCKER_HOST names is as sensitive as the default one.
+        if let Some(socket) = std::env::var("DOCKER_HOST")
+            .ok()
+            .and_then(|host| host.strip_prefix("unix://").map(PathBuf::from))
+            .filter(|path| path.is_absolute())
+        {
+            extra_sensitive.push(socket);
+        }
+        let policy = ArgumentPolicy {
+            allow_public_ports: self.allow_public_ports,
+            volume_drivers: self.allow_volume_driver.clone(),
+            max_memory_bytes: self.max_memory.map(|mib| (mib as i64) << 20),
+            max_nano_cpus: self.max_cpus.map(|cpus| (cpus * 1e9).round() as i64),
+            max_pids: self.max_pids.map(|n| n as i64),
+            max_build_context_bytes: self.max_build_context << 20,
+            extra_sensitive,
+            ..ArgumentPolicy::default()
+        };
+        Ok(policy.with_bind_roots(&self.allow_bind)?)
     }
 
     pub fn limits(&self) -> Limits {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::capabilities::{Capability, CapabilitySet};
+use crate::capabilities::CapabilitySet;
 use crate::runtime::PluginSource;
 
 static CONTAINERS: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_CONTAINERS"));
@@ -13,16 +13,8 @@ pub fn builtin_plugins() -> Vec<PluginSource> {
     vec![PluginSource {
         origin: "builtin:containers".into(),
         wasm: Arc::from(CONTAINERS),
-        // Everything it asks for; the tier ceiling still keeps removal off unless the
-        // operator allows destructive operations.
-        builtin_grant: Some(
-            [
-                Capability::ContainersRead,
-                Capability::ContainersManage,
-                Capability::ContainersRemove,
-            ]
-            .into_iter()
-            .collect::<CapabilitySet>(),
-        ),
+        // Everything it asks for (its imports); the tier ceiling still keeps removal
+        // off unless the operator allows destructive operations.
+        builtin_grant: Some(CapabilitySet::all()),
     }]
 }

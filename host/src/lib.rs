@@ -5,7 +5,9 @@
 //! (fresh limited instance) → plugin → `docker` host imports (capability check,
 //! argument policy) → engine. See DESIGN.md for the whole picture.
 
+pub mod access;
 pub mod app;
+pub mod argument_policy;
 pub mod bindings;
 pub mod capabilities;
 pub mod cli;
@@ -14,7 +16,9 @@ pub mod embedded;
 pub mod errors;
 pub mod loader;
 pub mod policy;
+pub mod redact;
 pub mod router;
 pub mod runtime;
+pub mod sanitize;
 mod services;
 pub mod transport;

@@ -8,10 +8,10 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
-use crate::docker::sanitize::{strip_controls, truncate_at_char};
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::policy::Policy;
 use crate::runtime::{LoadedPlugin, Runtime, ToolSpec};
+use crate::sanitize::{strip_controls, truncate_at_char};
 
 /// At most this many schema violations are reported for one call.
 const MAX_REPORTED_VIOLATIONS: usize = 5;

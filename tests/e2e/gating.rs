@@ -94,7 +94,10 @@ async fn grants_for_builtins_can_be_narrowed() {
     .await;
     let mut names = server.tool_names().await.unwrap();
     names.sort();
-    assert_eq!(names, crate::READ_TOOLS);
+    assert_eq!(
+        names,
+        crate::containers_tools(bulkhead::capabilities::Tier::Read)
+    );
     server
         .call("docker_start_container", json!({"container": "x"}))
         .await

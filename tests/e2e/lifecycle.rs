@@ -8,16 +8,6 @@ use serde_json::json;
 
 use crate::start;
 
-const SEVEN_TOOLS: [&str; 7] = [
-    "docker_list_containers",
-    "docker_inspect_container",
-    "docker_container_logs",
-    "docker_create_container",
-    "docker_start_container",
-    "docker_stop_container",
-    "docker_remove_container",
-];
-
 #[tokio::test]
 async fn container_lifecycle_through_mcp() {
     let mut cleanup = Cleanup::default();
@@ -26,9 +16,10 @@ async fn container_lifecycle_through_mcp() {
 
     let mut names = server.tool_names().await.unwrap();
     names.sort();
-    let mut expected = SEVEN_TOOLS.map(String::from).to_vec();
-    expected.sort();
-    assert_eq!(names, expected);
+    assert_eq!(
+        names,
+        crate::containers_tools(bulkhead::capabilities::Tier::Destructive)
+    );
 
     let created = server
         .call(
@@ -81,11 +72,7 @@ async fn container_lifecycle_through_mcp() {
         .await;
     let listed = listed.ok();
     assert_eq!(listed["total"], json!(1), "{listed}");
-    assert_eq!(
-        listed["containers"][0]["state"],
-        json!("running"),
-        "{listed}"
-    );
+    assert_eq!(listed["items"][0]["state"], json!("running"), "{listed}");
 
     server
         .call(
@@ -172,7 +159,10 @@ async fn read_only_mode_serves_only_reads() {
     let server = start(ServerOptions::default().arg("--read-only")).await;
     let mut names = server.tool_names().await.unwrap();
     names.sort();
-    assert_eq!(names, crate::READ_TOOLS);
+    assert_eq!(
+        names,
+        crate::containers_tools(bulkhead::capabilities::Tier::Read)
+    );
     server
         .call("docker_create_container", json!({"image": TEST_IMAGE}))
         .await
@@ -268,7 +258,7 @@ async fn list_paginates_with_a_cursor() {
         let page = server.call("docker_list_containers", args).await;
         let page = page.ok().clone();
         assert_eq!(page["total"], json!(3), "{page}");
-        for c in page["containers"].as_array().unwrap() {
+        for c in page["items"].as_array().unwrap() {
             seen.push(c["names"][0].as_str().unwrap().to_string());
         }
         cursor = page["next_cursor"].as_str().map(str::to_string);

@@ -11,14 +11,38 @@ mod sandbox;
 
 use std::path::{Path, PathBuf};
 
+use bulkhead::capabilities::{Capability, Tier};
 use bulkhead_testkit::{Server, ServerOptions};
 
-/// The containers plugin's read-tier tools, sorted.
-pub const READ_TOOLS: [&str; 3] = [
-    "docker_container_logs",
-    "docker_inspect_container",
-    "docker_list_containers",
-];
+/// The containers plugin's tools whose every capability is at most `ceiling`, sorted:
+/// what `tools/list` shows under that ceiling. Taken from the plugin's own registration
+/// list, the one place tool names are written down.
+pub fn containers_tools(ceiling: Tier) -> Vec<String> {
+    let mut names: Vec<String> = bulkhead_containers::TOOLS
+        .iter()
+        .filter(|tool| {
+            tool.capabilities.iter().all(|cap| {
+                // The guest's and the host's enums come from the same WIT enum, so their
+                // variant names agree (the guest's Debug prints `Capability::Variant`).
+                let guest = format!("{cap:?}");
+                let variant = guest.rsplit("::").next().unwrap_or_default();
+                let host = Capability::ALL
+                    .iter()
+                    .find(|host| format!("{host:?}") == variant)
+                    .expect("a host capability");
+                host.tier() <= ceiling
+            })
+        })
+        .map(|tool| tool.name.to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// What `tools/list` shows with default options (destructive tools hidden).
+pub fn default_tools() -> Vec<String> {
+    containers_tools(Tier::Moderate)
+}
 
 /// The binary under test, built by cargo for this test target.
 pub fn binary() -> &'static Path {

@@ -21,7 +21,9 @@ import traceback
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
-EXPECTED_TOOLS = {
+# The tools this script drives; the full list is checked by the Rust e2e tests, which
+# take it from the plugin's registration list.
+USED_TOOLS = {
     "docker_list_containers",
     "docker_inspect_container",
     "docker_container_logs",
@@ -50,7 +52,7 @@ async def lifecycle(binary: str, image: str, mode: str, cache: str) -> None:
             print(f"  {mode}: negotiated {client.protocol_version}")
             tools = await client.list_tools()
             names = {tool.name for tool in tools.tools}
-            assert names == EXPECTED_TOOLS, names
+            assert USED_TOOLS <= names, USED_TOOLS - names
             remove = next(t for t in tools.tools if t.name == "docker_remove_container")
             assert remove.annotations.destructive_hint is True, remove.annotations
 

@@ -12,38 +12,32 @@ use bollard::query_parameters::{
     StopContainerOptionsBuilder,
 };
 
-use super::containers_read::container_ref;
 use super::engine_call;
+use super::labels;
+use super::refs::container_ref;
+use crate::access::CallAccess;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::containers_manage::Host;
 use crate::bindings::bulkhead::plugin::types::{ContainerSpec, CreatedContainer};
 use crate::capabilities::Capability;
-use crate::runtime::CallState;
-
-/// Label the host puts on everything it creates.
-pub const MANAGED_LABEL: &str = "io.bulkhead.managed";
-/// Label naming the plugin that created a resource; the basis of `scope = owned`.
-pub const PLUGIN_LABEL: &str = "io.bulkhead.plugin";
-/// Plugins may not set labels under this prefix: they would forge ownership.
-const RESERVED_LABEL_PREFIX: &str = "io.bulkhead.";
 
 /// The engine's own minimum for a memory limit.
 const MIN_MEMORY_BYTES: i64 = 6 << 20;
 const MAX_STOP_TIMEOUT_SECS: u32 = 120;
 
-impl Host for CallState {
+impl Host for CallAccess {
     async fn create_container(
         &mut self,
         spec: ContainerSpec,
     ) -> Result<CreatedContainer, DockerError> {
-        let docker = self.access.authorize(Capability::ContainersManage).await?;
-        let (name, body) = create_request(spec, &self.access.plugin)?;
+        let docker = self.authorize(Capability::ContainersManage).await?;
+        let (name, body) = create_request(spec, &self.plugin)?;
         let mut options = CreateContainerOptionsBuilder::new();
         if let Some(name) = &name {
             options = options.name(name);
         }
         let created = engine_call(
-            &self.access.docker,
+            &self.docker,
             docker.create_container(Some(options.build()), body),
         )
         .await?;
@@ -51,7 +45,7 @@ impl Host for CallState {
             Some(name) => name,
             // The engine picked one; it is part of creating, so no extra grant is needed.
             None => engine_call(
-                &self.access.docker,
+                &self.docker,
                 docker.inspect_container(&created.id, None::<InspectContainerOptions>),
             )
             .await?
@@ -68,10 +62,10 @@ impl Host for CallState {
     }
 
     async fn start_container(&mut self, target: String) -> Result<(), DockerError> {
-        let docker = self.access.authorize(Capability::ContainersManage).await?;
+        let docker = self.authorize(Capability::ContainersManage).await?;
         let target = container_ref(&target)?;
         engine_call(
-            &self.access.docker,
+            &self.docker,
             docker.start_container(target, None::<StartContainerOptions>),
         )
         .await
@@ -82,7 +76,7 @@ impl Host for CallState {
         target: String,
         timeout_secs: Option<u32>,
     ) -> Result<(), DockerError> {
-        let docker = self.access.authorize(Capability::ContainersManage).await?;
+        let docker = self.authorize(Capability::ContainersManage).await?;
         let target = container_ref(&target)?;
         let mut options = StopContainerOptionsBuilder::new();
         if let Some(secs) = timeout_secs {
@@ -94,7 +88,7 @@ impl Host for CallState {
             options = options.t(secs as i32);
         }
         engine_call(
-            &self.access.docker,
+            &self.docker,
             docker.stop_container(target, Some(options.build())),
         )
         .await
@@ -129,20 +123,7 @@ pub(super) fn create_request(
             }
         }
     }
-    let mut labels: HashMap<String, String> = HashMap::new();
-    for label in spec.labels {
-        if label.key.starts_with(RESERVED_LABEL_PREFIX) {
-            return Err(DockerError::Denied(format!(
-                "labels under `{RESERVED_LABEL_PREFIX}` are set by the host only"
-            )));
-        }
-        if label.key.is_empty() {
-            return Err(DockerError::Invalid("label keys must not be empty".into()));
-        }
-        labels.insert(label.key, label.value);
-    }
-    labels.insert(MANAGED_LABEL.into(), "true".into());
-    labels.insert(PLUGIN_LABEL.into(), plugin.into());
+    let labels = labels::stamped(spec.labels, plugin)?;
 
     let network_mode = match spec.network.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -301,6 +282,7 @@ fn parse_restart_policy(text: &str) -> Result<RestartPolicy, DockerError> {
 
 #[cfg(test)]
 mod tests {
+    use super::labels::{MANAGED_LABEL, PLUGIN_LABEL};
     use super::*;
     use crate::bindings::bulkhead::plugin::types::{KeyValue, PortBinding};
 

@@ -8,8 +8,10 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
-use super::sanitize::{keep_tail, redact_env_entry, strip_controls};
+use super::paging::{clamp_or_default, paginate};
+use super::refs::container_ref;
 use super::{engine_call, map_error};
+use crate::access::CallAccess;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::containers_read::Host;
 use crate::bindings::bulkhead::plugin::types::{
@@ -17,37 +19,41 @@ use crate::bindings::bulkhead::plugin::types::{
     LogChunk, LogOptions, MountInfo, NetworkAttachment, PageRequest, PortBinding,
 };
 use crate::capabilities::Capability;
-use crate::runtime::CallState;
+use crate::redact::{redact_args, redact_command_line, redact_env_entry, redact_label};
+use crate::sanitize::{keep_tail, strip_controls};
 
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
 const DEFAULT_TAIL: u32 = 100;
 const MAX_TAIL: u32 = 10_000;
 const DEFAULT_LOG_BYTES: u32 = 64 << 10;
 const MAX_LOG_BYTES: u32 = 1 << 20;
 
-impl Host for CallState {
+impl Host for CallAccess {
     async fn list_containers(
         &mut self,
         filter: ListFilter,
         page: PageRequest,
     ) -> Result<ContainerPage, DockerError> {
-        let docker = self.access.authorize(Capability::ContainersRead).await?;
-        let offset = parse_cursor(page.cursor.as_deref())?;
-        let limit = clamp_or_default(page.limit, DEFAULT_PAGE, MAX_PAGE) as usize;
+        let docker = self.authorize(Capability::ContainersRead).await?;
         let options = ListContainersOptionsBuilder::new()
             .all(filter.all)
             .filters(&engine_filters(&filter))
             .build();
-        let all = engine_call(&self.access.docker, docker.list_containers(Some(options))).await?;
-        Ok(paginate(all, offset, limit))
+        let mut all = engine_call(&self.docker, docker.list_containers(Some(options))).await?;
+        // The engine lists newest first; keep that order stable across pages.
+        all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
+        let page = paginate(all, &page)?.map(summary_from_engine);
+        Ok(ContainerPage {
+            items: page.items,
+            total: page.total,
+            next_cursor: page.next_cursor,
+        })
     }
 
     async fn inspect_container(&mut self, target: String) -> Result<ContainerDetails, DockerError> {
-        let docker = self.access.authorize(Capability::ContainersRead).await?;
+        let docker = self.authorize(Capability::ContainersRead).await?;
         let target = container_ref(&target)?;
         let details = engine_call(
-            &self.access.docker,
+            &self.docker,
             docker.inspect_container(target, None::<InspectContainerOptions>),
         )
         .await?;
@@ -59,7 +65,7 @@ impl Host for CallState {
         target: String,
         options: LogOptions,
     ) -> Result<LogChunk, DockerError> {
-        let docker = self.access.authorize(Capability::ContainersRead).await?;
+        let docker = self.authorize(Capability::ContainersRead).await?;
         let target = container_ref(&target)?;
         if !options.stdout && !options.stderr {
             return Err(DockerError::Invalid("choose stdout, stderr or both".into()));
@@ -91,7 +97,7 @@ impl Host for CallState {
                 Err(err) => {
                     let mapped = map_error(err);
                     if matches!(mapped, DockerError::Unavailable(_)) {
-                        self.access.docker.reset().await;
+                        self.docker.reset().await;
                     }
                     return Err(mapped);
                 }
@@ -113,42 +119,11 @@ impl Host for CallState {
     }
 }
 
-/// A container reference must be a plain name or id: it goes into an engine URL path.
-pub(super) fn container_ref(target: &str) -> Result<&str, DockerError> {
-    let trimmed = target.strip_prefix('/').unwrap_or(target);
-    let valid = !trimmed.is_empty()
-        && trimmed.len() <= 255
-        && trimmed
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
-    if valid {
-        Ok(trimmed)
-    } else {
-        Err(DockerError::Invalid(format!(
-            "`{}` is not a container name or id (letters, digits, `_`, `.`, `-`)",
-            super::sanitize::one_line(target, 80)
-        )))
-    }
-}
-
-fn clamp_or_default(value: u32, default: u32, max: u32) -> u32 {
-    if value == 0 { default } else { value.min(max) }
-}
-
 fn unix_seconds(value: i64, field: &str) -> Result<i32, DockerError> {
     i32::try_from(value)
         .ok()
         .filter(|secs| *secs >= 0)
         .ok_or_else(|| DockerError::Invalid(format!("`{field}` must be a Unix time in seconds")))
-}
-
-fn parse_cursor(cursor: Option<&str>) -> Result<usize, DockerError> {
-    match cursor {
-        None | Some("") => Ok(0),
-        Some(text) => text
-            .parse()
-            .map_err(|_| DockerError::Invalid("`cursor` is not one this server handed out".into())),
-    }
 }
 
 fn engine_filters(filter: &ListFilter) -> HashMap<String, Vec<String>> {
@@ -166,23 +141,6 @@ fn engine_filters(filter: &ListFilter) -> HashMap<String, Vec<String>> {
         filters.insert("ancestor".to_string(), vec![ancestor.clone()]);
     }
     filters
-}
-
-fn paginate(mut all: Vec<EngineSummary>, offset: usize, limit: usize) -> ContainerPage {
-    // The engine lists newest first; keep that order stable across pages.
-    all.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| a.id.cmp(&b.id)));
-    let total = all.len();
-    let end = offset.saturating_add(limit).min(total);
-    let items = if offset < total {
-        all.drain(offset..end).map(summary_from_engine).collect()
-    } else {
-        Vec::new()
-    };
-    ContainerPage {
-        items,
-        total: total as u32,
-        next_cursor: (end < total).then(|| end.to_string()),
-    }
 }
 
 fn summary_from_engine(summary: EngineSummary) -> ContainerSummary {
@@ -210,7 +168,7 @@ fn summary_from_engine(summary: EngineSummary) -> ContainerSummary {
             .collect(),
         image: summary.image.unwrap_or_default(),
         image_id: summary.image_id.unwrap_or_default(),
-        command: summary.command.unwrap_or_default(),
+        command: redact_command_line(&summary.command.unwrap_or_default()),
         created: summary.created.unwrap_or_default(),
         state: summary.state.map(|s| s.to_string()).unwrap_or_default(),
         status: summary.status.unwrap_or_default(),
@@ -219,11 +177,15 @@ fn summary_from_engine(summary: EngineSummary) -> ContainerSummary {
     }
 }
 
+/// Labels sorted by key, secret-looking values redacted.
 pub(super) fn sorted_labels(labels: Option<HashMap<String, String>>) -> Vec<KeyValue> {
     let mut labels: Vec<KeyValue> = labels
         .unwrap_or_default()
         .into_iter()
-        .map(|(key, value)| KeyValue { key, value })
+        .map(|(key, value)| KeyValue {
+            value: redact_label(&key, &value),
+            key,
+        })
         .collect();
     labels.sort_by(|a, b| a.key.cmp(&b.key));
     labels
@@ -269,6 +231,10 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
     let host = details.host_config.unwrap_or_default();
     let state = details.state.unwrap_or_default();
     let network = details.network_settings.unwrap_or_default();
+    let (entrypoint, cmd) = redact_argv_pair(
+        config.entrypoint.clone().unwrap_or_default(),
+        config.cmd.clone().unwrap_or_default(),
+    );
     let mut networks: Vec<NetworkAttachment> = network
         .networks
         .unwrap_or_default()
@@ -311,12 +277,14 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
             error: state
                 .error
                 .filter(|e| !e.is_empty())
-                .map(|e| super::sanitize::one_line(&e, 512)),
+                .map(|e| crate::sanitize::one_line(&e, 512)),
             started_at: state.started_at.filter(|s| !s.starts_with("0001-")),
             finished_at: state.finished_at.filter(|s| !s.starts_with("0001-")),
         },
-        cmd: config.cmd.unwrap_or_default(),
-        entrypoint: config.entrypoint.unwrap_or_default(),
+        // Redacted as one command line: `mysql` in the entrypoint makes `-psecret` in the
+        // command a password.
+        entrypoint,
+        cmd,
         env: config
             .env
             .unwrap_or_default()
@@ -350,73 +318,40 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
     }
 }
 
+/// Redacts entrypoint and command together (they form one argv) and splits them back.
+pub(super) fn redact_argv_pair(
+    entrypoint: Vec<String>,
+    cmd: Vec<String>,
+) -> (Vec<String>, Vec<String>) {
+    let split = entrypoint.len();
+    let mut joined = entrypoint;
+    joined.extend(cmd);
+    let mut redacted = redact_args(&joined);
+    let cmd = redacted.split_off(split);
+    (redacted, cmd)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn engine_summary(id: &str, created: i64) -> EngineSummary {
-        EngineSummary {
-            id: Some(id.into()),
-            created: Some(created),
-            ..Default::default()
-        }
+    #[test]
+    fn entrypoint_and_command_are_redacted_as_one_argv() {
+        let (entrypoint, cmd) = redact_argv_pair(
+            vec!["mysql".into()],
+            vec!["-uroot".into(), "-psecret".into()],
+        );
+        assert_eq!(entrypoint, ["mysql"]);
+        assert_eq!(cmd, ["-uroot", "-p<redacted>"]);
     }
 
     #[test]
-    fn pages_walk_the_whole_list_once() {
-        let all: Vec<EngineSummary> = (0..5)
-            .map(|i| engine_summary(&format!("c{i}"), i))
-            .collect();
-        let first = paginate(all.clone(), 0, 2);
-        assert_eq!(first.total, 5);
-        assert_eq!(
-            first
-                .items
-                .iter()
-                .map(|c| c.id.as_str())
-                .collect::<Vec<_>>(),
-            ["c4", "c3"]
-        );
-        let cursor = parse_cursor(first.next_cursor.as_deref()).unwrap();
-        let second = paginate(all.clone(), cursor, 2);
-        assert_eq!(
-            second
-                .items
-                .iter()
-                .map(|c| c.id.as_str())
-                .collect::<Vec<_>>(),
-            ["c2", "c1"]
-        );
-        let last = paginate(
-            all.clone(),
-            parse_cursor(second.next_cursor.as_deref()).unwrap(),
-            2,
-        );
-        assert_eq!(last.items.len(), 1);
-        assert_eq!(last.next_cursor, None);
-        assert!(paginate(all, 99, 2).items.is_empty());
-    }
-
-    #[test]
-    fn rejects_foreign_cursors_and_odd_references() {
-        assert!(matches!(
-            parse_cursor(Some("abc")),
-            Err(DockerError::Invalid(_))
-        ));
-        assert_eq!(container_ref("/web").unwrap(), "web");
-        assert_eq!(container_ref("3f2a9c").unwrap(), "3f2a9c");
-        for bad in ["", "../images/json", "a b", "web?force=1", &"x".repeat(300)] {
-            assert!(
-                matches!(container_ref(bad), Err(DockerError::Invalid(_))),
-                "{bad}"
-            );
-        }
-    }
-
-    #[test]
-    fn clamps_sizes() {
-        assert_eq!(clamp_or_default(0, 50, 200), 50);
-        assert_eq!(clamp_or_default(500, 50, 200), 200);
-        assert_eq!(clamp_or_default(7, 50, 200), 7);
+    fn labels_are_sorted_and_redacted() {
+        let labels = sorted_labels(Some(HashMap::from([
+            ("b.api_token".to_string(), "t0k".to_string()),
+            ("a".to_string(), "x".to_string()),
+        ])));
+        assert_eq!(labels[0].key, "a");
+        assert_eq!(labels[1].value, "<redacted>");
     }
 }

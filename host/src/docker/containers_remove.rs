@@ -3,21 +3,21 @@
 
 use bollard::query_parameters::RemoveContainerOptionsBuilder;
 
-use super::containers_read::container_ref;
 use super::engine_call;
+use super::refs::container_ref;
+use crate::access::CallAccess;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::containers_remove::Host;
 use crate::capabilities::Capability;
-use crate::runtime::CallState;
 
-impl Host for CallState {
+impl Host for CallAccess {
     async fn remove_container(
         &mut self,
         target: String,
         force: bool,
         volumes: bool,
     ) -> Result<(), DockerError> {
-        let docker = self.access.authorize(Capability::ContainersRemove).await?;
+        let docker = self.authorize(Capability::ContainersRemove).await?;
         let target = container_ref(&target)?;
         // Without `force` the engine itself refuses a running container (409), which
         // reaches the plugin as `conflict`: nothing running is deleted by accident.
@@ -25,10 +25,6 @@ impl Host for CallState {
             .force(force)
             .v(volumes)
             .build();
-        engine_call(
-            &self.access.docker,
-            docker.remove_container(target, Some(options)),
-        )
-        .await
+        engine_call(&self.docker, docker.remove_container(target, Some(options))).await
     }
 }

@@ -2,7 +2,19 @@
 
 use bollard::errors::Error;
 
+use crate::argument_policy::PolicyError;
 use crate::bindings::DockerError;
+
+impl From<PolicyError> for DockerError {
+    /// A malformed argument is `invalid`; a refusal by the operator's rules is `denied`,
+    /// and its text names the rule and the flag that loosens it.
+    fn from(err: PolicyError) -> Self {
+        match err {
+            PolicyError::Invalid(text) => DockerError::Invalid(text),
+            PolicyError::Refused(refusal) => DockerError::Denied(refusal.to_string()),
+        }
+    }
+}
 
 /// Engine messages are short, but a hostile or broken engine could send anything.
 const MAX_MESSAGE: usize = 512;
@@ -13,7 +25,7 @@ pub fn map_error(err: Error) -> DockerError {
             status_code,
             message,
         } => {
-            let message = super::sanitize::one_line(&message, MAX_MESSAGE);
+            let message = crate::sanitize::one_line(&message, MAX_MESSAGE);
             classify_status(status_code, message)
         }
         Error::RequestTimeoutError => {
@@ -25,9 +37,9 @@ pub fn map_error(err: Error) -> DockerError {
         | Error::SocketNotFoundError(_)
         | Error::HyperLegacyError { .. } => DockerError::Unavailable(format!(
             "cannot reach the Docker engine: {}",
-            super::sanitize::one_line(&err.to_string(), MAX_MESSAGE)
+            crate::sanitize::one_line(&err.to_string(), MAX_MESSAGE)
         )),
-        other => DockerError::Engine(super::sanitize::one_line(&other.to_string(), MAX_MESSAGE)),
+        other => DockerError::Engine(crate::sanitize::one_line(&other.to_string(), MAX_MESSAGE)),
     }
 }
 

@@ -6,7 +6,9 @@ mod containers_manage;
 mod containers_read;
 mod containers_remove;
 mod errors;
-pub mod sanitize;
+pub mod labels;
+pub mod paging;
+pub mod refs;
 
 use bollard::Docker;
 use tokio::sync::Mutex;

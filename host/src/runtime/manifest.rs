@@ -95,7 +95,7 @@ pub fn validate(raw: tools::Manifest) -> Result<PluginManifest, ManifestError> {
             declared: tool
                 .capabilities
                 .iter()
-                .map(|c| capability_from_wit(*c))
+                .map(|c| Capability::from_wit(*c))
                 .collect(),
             name: tool.name,
             title: tool.title,
@@ -114,14 +114,6 @@ pub fn validate(raw: tools::Manifest) -> Result<PluginManifest, ManifestError> {
         description: raw.description,
         tools,
     })
-}
-
-pub fn capability_from_wit(cap: tools::Capability) -> Capability {
-    match cap {
-        tools::Capability::ContainersRead => Capability::ContainersRead,
-        tools::Capability::ContainersManage => Capability::ContainersManage,
-        tools::Capability::ContainersRemove => Capability::ContainersRemove,
-    }
 }
 
 fn valid_identifier(name: &str, max: usize, separator: char) -> bool {

@@ -18,8 +18,10 @@ use wasmtime::{Engine, Store};
 pub use cache::{CacheOutcome, digest};
 pub use limits::Limits;
 pub use manifest::{PluginManifest, ToolSpec};
-pub use state::{CallAccess, CallState};
+pub use state::CallState;
 
+use crate::access::CallAccess;
+use crate::argument_policy::ArgumentPolicy;
 use crate::bindings::{Plugin, PluginPre, tools};
 use crate::capabilities::{Capability, CapabilitySet};
 use crate::docker::DockerConnector;
@@ -77,6 +79,7 @@ pub struct Runtime {
     cache: ComponentCache,
     limits: Limits,
     docker: Arc<DockerConnector>,
+    rules: Arc<ArgumentPolicy>,
     _ticker: EpochTicker,
 }
 
@@ -85,6 +88,7 @@ impl Runtime {
         limits: Limits,
         cache_dir: Option<&std::path::Path>,
         docker: Arc<DockerConnector>,
+        rules: Arc<ArgumentPolicy>,
     ) -> anyhow::Result<Self> {
         let engine = engine::new_engine()
             .map_err(wasm_error)
@@ -93,9 +97,12 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(wasm_error)
             .context("linking WASI")?;
-        Plugin::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |state| state)
-            .map_err(wasm_error)
-            .context("linking the bulkhead:plugin interfaces")?;
+        // Host imports see only the call's access, never the WASI context or limits.
+        Plugin::add_to_linker::<CallState, HasSelf<CallAccess>>(&mut linker, |state| {
+            &mut state.access
+        })
+        .map_err(wasm_error)
+        .context("linking the bulkhead:plugin interfaces")?;
         let ticker = EpochTicker::start(engine.clone()).context("starting the epoch ticker")?;
         let cache = ComponentCache::new(&engine, cache_dir);
         Ok(Runtime {
@@ -104,6 +111,7 @@ impl Runtime {
             cache,
             limits,
             docker,
+            rules,
             _ticker: ticker,
         })
     }
@@ -174,14 +182,12 @@ impl Runtime {
     }
 
     async fn fetch_manifest(&self, pre: &PluginPre<CallState>) -> anyhow::Result<tools::Manifest> {
-        let access = CallAccess {
-            plugin: Arc::from("(loading)"),
-            tool: Arc::from("(manifest)"),
-            allowed: CapabilitySet::EMPTY,
-            docker: Arc::clone(&self.docker),
-            docker_calls_left: 0,
-            log_messages_left: LOG_MESSAGES_PER_CALL,
-        };
+        let access = self.access(
+            Arc::from("(loading)"),
+            Arc::from("(manifest)"),
+            CapabilitySet::EMPTY,
+            0,
+        );
         let mut store = self.new_store(access);
         let call = async {
             let instance = pre.instantiate_async(&mut store).await?;
@@ -199,6 +205,25 @@ impl Runtime {
                 "the plugin did not produce its manifest within {:?}",
                 self.limits.call_timeout
             ),
+        }
+    }
+
+    /// What one call may touch.
+    fn access(
+        &self,
+        plugin: Arc<str>,
+        tool: Arc<str>,
+        allowed: CapabilitySet,
+        docker_calls: u32,
+    ) -> CallAccess {
+        CallAccess {
+            plugin,
+            tool,
+            allowed,
+            docker: Arc::clone(&self.docker),
+            rules: Arc::clone(&self.rules),
+            docker_calls_left: docker_calls,
+            log_messages_left: LOG_MESSAGES_PER_CALL,
         }
     }
 
@@ -237,14 +262,12 @@ impl Runtime {
                 )
                 .with_hint("Retry when one of them has finished.")
             })?;
-            let access = CallAccess {
-                plugin: Arc::clone(&plugin.name),
-                tool: Arc::from(tool),
+            let access = self.access(
+                Arc::clone(&plugin.name),
+                Arc::from(tool),
                 allowed,
-                docker: Arc::clone(&self.docker),
-                docker_calls_left: self.limits.docker_calls_per_call,
-                log_messages_left: LOG_MESSAGES_PER_CALL,
-            };
+                self.limits.docker_calls_per_call,
+            );
             let mut store = self.new_store(access);
             let result = async {
                 let instance = plugin.pre.instantiate_async(&mut store).await?;

@@ -1,15 +1,11 @@
 //! What one plugin instance can touch during one tool call: a WASI context that grants
 //! nothing, a memory cap, and the call's capability access.
 
-use std::sync::Arc;
-
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::DockerError;
-use crate::capabilities::{Capability, CapabilitySet};
-use crate::docker::DockerConnector;
+use crate::access::CallAccess;
 
 /// Store data of one instance. Instances are per call, so this is per call too.
 pub struct CallState {
@@ -80,39 +76,5 @@ impl ResourceLimiter for MemoryCap {
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
         Ok(desired <= MAX_TABLE_ELEMENTS)
-    }
-}
-
-/// The capability side of a call: which primitives the running tool may use, and the
-/// budget of Docker requests it has left.
-pub struct CallAccess {
-    pub plugin: Arc<str>,
-    pub tool: Arc<str>,
-    /// Declared by the tool ∩ effective grant of the plugin.
-    pub allowed: CapabilitySet,
-    pub docker: Arc<DockerConnector>,
-    pub docker_calls_left: u32,
-    pub log_messages_left: u32,
-}
-
-impl CallAccess {
-    /// The check at the top of every Docker primitive: the capability must be allowed
-    /// for this call and the call's budget not spent. Hands back an engine client.
-    pub async fn authorize(&mut self, cap: Capability) -> Result<bollard::Docker, DockerError> {
-        if !self.allowed.contains(cap) {
-            return Err(DockerError::Denied(format!(
-                "capability `{cap}` is not available to tool `{}` of plugin `{}`: \
-                 the tool must declare it and the operator must grant it",
-                self.tool, self.plugin
-            )));
-        }
-        if self.docker_calls_left == 0 {
-            return Err(DockerError::BudgetExceeded(format!(
-                "tool `{}` used its budget of Docker requests for one call",
-                self.tool
-            )));
-        }
-        self.docker_calls_left -= 1;
-        self.docker.client().await
     }
 }

@@ -1,6 +1,6 @@
 //! The `types` interface declares only types; wasmtime still wants its (empty) host trait.
 
+use crate::access::CallAccess;
 use crate::bindings::bulkhead::plugin::types::Host;
-use crate::runtime::CallState;
 
-impl Host for CallState {}
+impl Host for CallAccess {}

@@ -3,86 +3,84 @@
 //! `cargo build --release --target wasm32-wasip2 -p bulkhead-plugin-sdk --example hello`.
 
 use bulkhead_plugin_sdk::docker::{ListFilter, PageRequest, containers_read};
-use bulkhead_plugin_sdk::{Capability, Manifest, Plugin, Tool, ToolError, ToolOutput, Value};
-use bulkhead_plugin_sdk::{export_plugin, json, parse_args};
+use bulkhead_plugin_sdk::schemars::{self, JsonSchema};
+use bulkhead_plugin_sdk::{Capability, Reply, ToolError, TypedTool, export_tools};
 use serde::{Deserialize, Serialize};
 
-/// The plugin. `pub`: the host calls it, not this crate.
-pub struct Hello;
-
-#[derive(Deserialize)]
+/// Whom to greet. Doc comments become the JSON Schema's descriptions.
+#[derive(Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct GreetArgs {
+pub struct GreetArgs {
+    /// Who to greet.
+    #[schemars(length(min = 1, max = 100))]
     name: String,
 }
 
-#[derive(Serialize)]
-struct CountOutput {
+/// The greeting.
+#[derive(Serialize, JsonSchema)]
+pub struct Greeting {
+    /// The whole sentence.
+    greeting: String,
+}
+
+pub struct Greet;
+
+impl TypedTool for Greet {
+    const NAME: &'static str = "hello_greet";
+    const TITLE: &'static str = "Greet";
+    const DESCRIPTION: &'static str = "Says hello to `name`. Touches nothing.";
+    const CAPABILITIES: &'static [Capability] = &[];
+    const IDEMPOTENT: bool = true;
+    type Args = GreetArgs;
+    type Output = Greeting;
+
+    fn run(args: GreetArgs) -> Result<Reply<Greeting>, ToolError> {
+        let greeting = format!("Hello, {}!", args.name);
+        Ok(Reply::new(greeting.clone(), Greeting { greeting }))
+    }
+}
+
+/// No arguments.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoArgs {}
+
+/// How many containers run.
+#[derive(Serialize, JsonSchema)]
+pub struct Count {
+    /// Running containers.
     running: u32,
 }
 
-fn greet_tool() -> Tool {
-    Tool::builder(
-        "hello_greet",
-        "Greet",
-        "Says hello to `name`. Touches nothing.",
-    )
-    .input_schema(json!({
-        "type": "object",
-        "properties": {
-            "name": {"type": "string", "description": "Who to greet."}
-        },
-        "required": ["name"],
-        "additionalProperties": false
-    }))
-    .idempotent()
-    .build()
-}
+pub struct CountRunning;
 
-fn count_tool() -> Tool {
-    Tool::builder("hello_count", "Count", "Counts running containers.")
-        .output_schema(json!({
-            "type": "object",
-            "properties": {"running": {"type": "integer", "minimum": 0}},
-            "required": ["running"],
-            "additionalProperties": false
-        }))
-        .capabilities([Capability::ContainersRead])
-        .idempotent()
-        .build()
-}
+impl TypedTool for CountRunning {
+    const NAME: &'static str = "hello_count";
+    const TITLE: &'static str = "Count";
+    const DESCRIPTION: &'static str = "Counts running containers.";
+    // A call may use only what it declares, and only if the operator granted it.
+    const CAPABILITIES: &'static [Capability] = &[Capability::ContainersRead];
+    const IDEMPOTENT: bool = true;
+    type Args = NoArgs;
+    type Output = Count;
 
-impl Plugin for Hello {
-    fn manifest() -> Manifest {
-        Manifest {
-            name: "hello".into(),
-            version: env!("CARGO_PKG_VERSION").into(),
-            description: "Greets people and counts running containers.".into(),
-            tools: vec![greet_tool(), count_tool()],
-        }
-    }
-
-    fn call(name: &str, args: Value) -> Result<ToolOutput, ToolError> {
-        match name {
-            "hello_greet" => {
-                let args: GreetArgs = parse_args(args)?;
-                Ok(ToolOutput::text(format!("Hello, {}!", args.name)))
-            }
-            "hello_count" => {
-                // `?` maps a DockerError (denied, unavailable, …) to a ToolError with a hint.
-                let filter = ListFilter::default(); // running containers only
-                let page = containers_read::list_containers(&filter, &PageRequest::default())?;
-                let text = format!("{} running container(s)", page.total);
-                ToolOutput::structured(
-                    text,
-                    &CountOutput {
-                        running: page.total,
-                    },
-                )
-            }
-            other => Err(ToolError::unknown_tool(other)),
-        }
+    fn run(_: NoArgs) -> Result<Reply<Count>, ToolError> {
+        // `?` maps a DockerError (denied, unavailable, …) to a ToolError with a hint.
+        let page =
+            containers_read::list_containers(&ListFilter::default(), &PageRequest::default())?;
+        let text = format!("{} running container(s)", page.total);
+        Ok(Reply::new(
+            text,
+            Count {
+                running: page.total,
+            },
+        ))
     }
 }
 
-export_plugin!(Hello);
+// Defines `pub struct Hello`, the `TOOLS` list, the manifest and the dispatch.
+export_tools!(Hello {
+    name: "hello",
+    description: "Greets people and counts running containers.",
+    tools: [Greet, CountRunning],
+});

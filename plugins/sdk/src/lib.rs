@@ -11,13 +11,20 @@ pub mod docker;
 pub mod error;
 pub mod log;
 pub mod output;
+pub mod page;
 pub mod testing;
 pub mod tool;
+pub mod typed;
 
 pub use args::parse_args;
 pub use output::fence_untrusted;
+pub use page::{Page, page_request};
 pub use serde_json::{Value, json};
 pub use tool::ToolBuilder;
+pub use typed::{Registration, Reply, TypedTool};
+
+/// Re-exported so plugins derive schemas with the same version the SDK uses.
+pub use schemars;
 
 /// The generated bindings of world `bulkhead:plugin/plugin`, as `wit-bindgen` emits them.
 ///
@@ -32,7 +39,9 @@ pub mod bindings {
         path: "../../wit",
         pub_export_macro: true,
         default_bindings_module: "bulkhead_plugin_sdk::bindings",
-        additional_derives: [PartialEq, Eq],
+        // Records are plain data: they serialise straight into a tool's structured
+        // output, and their WIT doc comments become the output schema's descriptions.
+        additional_derives: [PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema],
         additional_type_attributes: {
             "bulkhead:plugin/types@0.1.0/list-filter": [#[derive(Default)]],
             "bulkhead:plugin/types@0.1.0/page-request": [#[derive(Default)]],

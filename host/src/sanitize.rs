@@ -1,5 +1,5 @@
 //! Making engine and container text safe to hand on: strip terminal escapes and control
-//! characters, cap sizes on character boundaries, redact secret-looking env values.
+//! characters, cap sizes on character boundaries. Secrets are `redact`'s job.
 
 /// Removes ANSI escape sequences (CSI, OSC and two-byte ESC forms) and every control
 /// character except newline and tab. Carriage returns become newlines, so progress
@@ -93,35 +93,6 @@ pub fn keep_tail(text: &str, max: usize) -> &str {
     }
 }
 
-const SECRET_MARKERS: [&str; 10] = [
-    "PASSWORD",
-    "PASSWD",
-    "SECRET",
-    "TOKEN",
-    "APIKEY",
-    "API_KEY",
-    "PRIVATE",
-    "CREDENTIAL",
-    "AUTH",
-    "_KEY",
-];
-
-/// Whether an environment variable name looks like it holds a secret.
-pub fn is_secret_name(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_MARKERS.iter().any(|marker| upper.contains(marker))
-        || upper == "KEY"
-        || upper.ends_with("PASS")
-}
-
-/// `KEY=value` with the value replaced by `<redacted>` when the key looks secret.
-pub fn redact_env_entry(entry: &str) -> String {
-    match entry.split_once('=') {
-        Some((key, _)) if is_secret_name(key) => format!("{key}=<redacted>"),
-        _ => entry.to_string(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,24 +131,5 @@ mod tests {
         assert_eq!(keep_tail("one\ntwo\nthree\n", 9), "three\n");
         assert_eq!(keep_tail("short", 10), "short");
         assert_eq!(keep_tail("averylongline", 4), "line");
-    }
-
-    #[test]
-    fn redacts_secret_looking_env_values_only() {
-        let cases = [
-            ("POSTGRES_PASSWORD=hunter2", "POSTGRES_PASSWORD=<redacted>"),
-            ("GITHUB_TOKEN=ghp_x", "GITHUB_TOKEN=<redacted>"),
-            (
-                "AWS_SECRET_ACCESS_KEY=abc",
-                "AWS_SECRET_ACCESS_KEY=<redacted>",
-            ),
-            ("SSH_PRIVATE_KEY=---", "SSH_PRIVATE_KEY=<redacted>"),
-            ("PATH=/usr/bin", "PATH=/usr/bin"),
-            ("LANG=C.UTF-8", "LANG=C.UTF-8"),
-            ("NOVALUE", "NOVALUE"),
-        ];
-        for (input, expected) in cases {
-            assert_eq!(redact_env_entry(input), expected);
-        }
     }
 }

@@ -1,0 +1,47 @@
+//! What one tool call may touch: the capabilities the running tool may use, its budget
+//! of Docker requests and log messages, and the engine connection. Every host import is
+//! implemented on this narrow context (reached from the store's data by projection, as
+//! wasmtime's `WasiView` does), so a reader sees here all a primitive can reach.
+
+use std::sync::Arc;
+
+use crate::argument_policy::ArgumentPolicy;
+use crate::bindings::DockerError;
+use crate::capabilities::{Capability, CapabilitySet};
+use crate::docker::DockerConnector;
+
+/// The capability side of a call: which primitives the running tool may use, and the
+/// budget of Docker requests it has left.
+pub struct CallAccess {
+    pub plugin: Arc<str>,
+    pub tool: Arc<str>,
+    /// Declared by the tool ∩ effective grant of the plugin.
+    pub allowed: CapabilitySet,
+    pub docker: Arc<DockerConnector>,
+    /// The operator's rules for what arguments may reach the engine.
+    pub rules: Arc<ArgumentPolicy>,
+    pub docker_calls_left: u32,
+    pub log_messages_left: u32,
+}
+
+impl CallAccess {
+    /// The check at the top of every Docker primitive: the capability must be allowed
+    /// for this call and the call's budget not spent. Hands back an engine client.
+    pub async fn authorize(&mut self, cap: Capability) -> Result<bollard::Docker, DockerError> {
+        if !self.allowed.contains(cap) {
+            return Err(DockerError::Denied(format!(
+                "capability `{cap}` is not available to tool `{}` of plugin `{}`: \
+                 the tool must declare it and the operator must grant it",
+                self.tool, self.plugin
+            )));
+        }
+        if self.docker_calls_left == 0 {
+            return Err(DockerError::BudgetExceeded(format!(
+                "tool `{}` used its budget of Docker requests for one call",
+                self.tool
+            )));
+        }
+        self.docker_calls_left -= 1;
+        self.docker.client().await
+    }
+}
