@@ -186,3 +186,30 @@ async fn the_sdk_example_works_as_a_third_party_plugin() {
     let count = granted.call("hello_count", json!({})).await;
     assert!(count.ok()["running"].is_u64(), "{}", count.text());
 }
+
+/// A plugin from disk cannot pass for a built-in: `docker_` tool names are reserved, so a
+/// copy of the containers plugin loaded as a third-party plugin is refused whole.
+#[tokio::test]
+async fn third_party_plugins_cannot_claim_builtin_tool_names() {
+    let dir =
+        bulkhead_testkit::plugin_dir(env!("BULKHEAD_PLUGIN_CONTAINERS"), "lookalike.wasm").unwrap();
+    let server = start(
+        ServerOptions::default()
+            .arg("--no-default-plugins")
+            .arg("--plugin-dir")
+            .arg(dir.path().display().to_string())
+            .arg("--grant")
+            .arg("containers=containers-read"),
+    )
+    .await;
+    assert_eq!(server.tool_names().await.unwrap(), Vec::<String>::new());
+    let log = server.stderr();
+    assert!(
+        log.contains("lookalike.wasm") && log.contains("reserved for built-in plugins"),
+        "{log}"
+    );
+    server
+        .try_call("docker_list_containers", json!({}))
+        .await
+        .expect_err("unknown tool");
+}

@@ -2,13 +2,20 @@
 //!
 //! Keyed by the wasm's sha256 and the engine's compatibility hash (wasmtime version,
 //! Config and CPU features): an artifact only ever loads into an engine that could have
-//! produced it. Only files this host wrote are deserialised; the cache lives in the
-//! user's own cache directory, with the same trust as the binary itself.
+//! produced it.
+//!
+//! A `.cwasm` is native code that runs in a process holding the Docker socket, so the
+//! cache is only trusted when nobody else could have written it: the cache directory and
+//! each artifact must be owned by the running user, writable by nobody else, and not a
+//! symlink; artifacts are opened without following links and checked on the open file;
+//! temporary files have unpredictable names. Anything else is ignored with a warning
+//! and the plugin is compiled instead.
 
 use std::collections::hash_map::DefaultHasher;
 use std::fs;
 use std::hash::{Hash, Hasher};
-use std::io::Write;
+use std::io::{Read, Write};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -61,18 +68,29 @@ impl ComponentCache {
             ));
         };
         let path = dir.join(format!("{digest}.cwasm"));
-        if path.is_file() {
-            match deserialize_own_artifact(engine, &path) {
-                Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                Err(err) => {
-                    tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {err}")
+        let trusted = trusted_dir(dir);
+        if let Err(reason) = &trusted {
+            tracing::warn!(dir = %dir.display(), "component cache not trusted, compiling instead: {reason}");
+        }
+        if trusted.is_ok() {
+            match read_own_artifact(&path) {
+                Ok(Some(bytes)) => match deserialize_bytes(engine, &bytes) {
+                    Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                    Err(err) => {
+                        tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {err:#}")
+                    }
+                },
+                Ok(None) => {}
+                Err(reason) => {
+                    tracing::warn!(path = %path.display(), "ignoring cache entry: {reason}")
                 }
             }
         }
         let compiled = engine.precompile_component(wasm)?;
-        // SAFETY of the later deserialisation rests on this: the bytes we store are the
-        // ones `precompile_component` just produced.
         let component = deserialize_bytes(engine, &compiled)?;
+        if trusted.is_err() {
+            return Ok((component, CacheOutcome::Uncached));
+        }
         match store_atomically(dir, &path, &compiled) {
             Ok(()) => Ok((component, CacheOutcome::Stored)),
             Err(err) => {
@@ -83,41 +101,113 @@ impl ComponentCache {
     }
 }
 
-#[allow(unsafe_code)]
-fn deserialize_own_artifact(engine: &Engine, path: &Path) -> wasmtime::Result<Component> {
-    // SAFETY: files in this engine-specific cache folder are written only by
-    // `store_atomically` with the output of `Engine::precompile_component`, and the
-    // folder name pins the engine's compatibility hash. wasmtime still checks the
-    // header and version before mapping the code.
-    unsafe { Component::deserialize_file(engine, path) }
+/// The running process's effective user: the only owner a trusted cache file may have.
+fn current_user() -> u32 {
+    rustix::process::geteuid().as_raw()
+}
+
+/// Why a file's metadata makes it untrustworthy, if it does.
+fn untrusted_because(metadata: &fs::Metadata, what: &str) -> Option<String> {
+    if metadata.file_type().is_symlink() {
+        return Some(format!("the {what} is a symbolic link"));
+    }
+    if metadata.uid() != current_user() {
+        return Some(format!(
+            "the {what} is owned by uid {}, not by this user (uid {})",
+            metadata.uid(),
+            current_user()
+        ));
+    }
+    if metadata.mode() & 0o022 != 0 {
+        return Some(format!(
+            "the {what} is writable by group or others (mode {:o})",
+            metadata.mode() & 0o7777
+        ));
+    }
+    None
+}
+
+/// Creates the engine's cache folder (mode 0700) if needed and checks that it and the
+/// cache root above it are safe: owned by this user, not writable by others, not
+/// symlinks.
+fn trusted_dir(dir: &Path) -> Result<(), String> {
+    if let Some(root) = dir.parent() {
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(root)
+            .map_err(|err| format!("cannot create {}: {err}", root.display()))?;
+        let metadata = fs::symlink_metadata(root).map_err(|err| err.to_string())?;
+        if let Some(reason) = untrusted_because(&metadata, "cache directory") {
+            return Err(reason);
+        }
+    }
+    match fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(err) => return Err(format!("cannot create {}: {err}", dir.display())),
+    }
+    let metadata = fs::symlink_metadata(dir).map_err(|err| err.to_string())?;
+    match untrusted_because(&metadata, "engine cache folder") {
+        Some(reason) => Err(reason),
+        None if !metadata.is_dir() => Err("the engine cache folder is not a directory".into()),
+        None => Ok(()),
+    }
+}
+
+/// The artifact's bytes if it exists and is trustworthy. Opened without following a
+/// symlink and checked on the open file, so nothing can be swapped in between.
+fn read_own_artifact(path: &Path) -> Result<Option<Vec<u8>>, String> {
+    let file = match fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+        .open(path)
+    {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(err) => return Err(format!("cannot open it without following links: {err}")),
+    };
+    let metadata = file.metadata().map_err(|err| err.to_string())?;
+    if !metadata.is_file() {
+        return Err("not a regular file".into());
+    }
+    if let Some(reason) = untrusted_because(&metadata, "artifact") {
+        return Err(reason);
+    }
+    let mut bytes = Vec::with_capacity(metadata.len() as usize);
+    (&file)
+        .read_to_end(&mut bytes)
+        .map_err(|err| err.to_string())?;
+    Ok(Some(bytes))
 }
 
 #[allow(unsafe_code)]
 fn deserialize_bytes(engine: &Engine, compiled: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: `compiled` comes straight from `Engine::precompile_component` on this
-    // engine, in this process.
+    // engine, or from a cache file that only this user could have written (checked by
+    // `trusted_dir` and `read_own_artifact`) in a folder that pins the engine's
+    // compatibility hash; wasmtime still checks the header and version.
     unsafe { Component::deserialize(engine, compiled) }
 }
 
-/// Writes to a temporary file and renames it into place, so a concurrent start never
-/// reads a half-written artifact.
+/// Writes to a temporary file with an unpredictable name (created exclusively, mode
+/// 0600) and renames it into place, so a concurrent start never reads a half-written
+/// artifact and nobody can pre-create the temporary file.
 fn store_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("artifact"),
-        std::process::id()
-    ));
-    let mut file = fs::File::create(&tmp)?;
+    let mut file = tempfile::Builder::new()
+        .prefix(".artifact-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     file.write_all(bytes)?;
-    file.sync_all()?;
-    fs::rename(&tmp, path)
+    file.as_file().sync_all()?;
+    file.persist(path).map_err(|err| err.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
     use super::*;
 
     #[test]
@@ -126,5 +216,88 @@ mod tests {
             digest(b""),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
+    }
+
+    /// A cache in a fresh directory, an engine, and a real component to compile.
+    fn setup() -> (
+        tempfile::TempDir,
+        Engine,
+        ComponentCache,
+        std::sync::Arc<[u8]>,
+    ) {
+        let root = tempfile::tempdir().unwrap();
+        let engine = super::super::engine::new_engine().unwrap();
+        let cache = ComponentCache::new(&engine, Some(&root.path().join("cache")));
+        let wasm = crate::embedded::builtin_plugins().remove(0).wasm;
+        (root, engine, cache, wasm)
+    }
+
+    fn outcome(cache: &ComponentCache, engine: &Engine, wasm: &[u8]) -> CacheOutcome {
+        cache.load(engine, wasm, &digest(wasm)).unwrap().1
+    }
+
+    fn artifact(cache: &ComponentCache, wasm: &[u8]) -> PathBuf {
+        cache
+            .dir
+            .as_ref()
+            .unwrap()
+            .join(format!("{}.cwasm", digest(wasm)))
+    }
+
+    #[test]
+    fn second_load_is_a_hit() {
+        let (_root, engine, cache, wasm) = setup();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Hit);
+        let dir = fs::metadata(cache.dir.as_ref().unwrap()).unwrap();
+        assert_eq!(dir.mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn cache_writable_by_others_is_not_trusted() {
+        let (root, engine, cache, wasm) = setup();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+        fs::set_permissions(root.path().join("cache"), fs::Permissions::from_mode(0o777)).unwrap();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Uncached);
+    }
+
+    #[test]
+    fn symlinked_artifact_is_not_loaded() {
+        let (root, engine, cache, wasm) = setup();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+        let path = artifact(&cache, &wasm);
+        let elsewhere = root.path().join("planted.cwasm");
+        fs::rename(&path, &elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &path).unwrap();
+        // Compiled again and stored over the link, never loaded through it.
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+        assert!(
+            !fs::symlink_metadata(&path)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+    }
+
+    #[test]
+    fn artifact_writable_by_others_is_not_loaded() {
+        let (_root, engine, cache, wasm) = setup();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+        let path = artifact(&cache, &wasm);
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o666)).unwrap();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+    }
+
+    #[test]
+    fn artifact_owned_by_another_user_is_not_loaded() {
+        let (_root, engine, cache, wasm) = setup();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+        let path = artifact(&cache, &wasm);
+        // Handing a file to another user takes root; CI and these machines run as root.
+        // Elsewhere chown fails and the other checks above still run.
+        if rustix::fs::chown(&path, Some(rustix::fs::Uid::from_raw(65534)), None).is_err() {
+            return;
+        }
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
     }
 }

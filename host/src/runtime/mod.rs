@@ -157,7 +157,12 @@ impl Runtime {
             .context("the component does not export bulkhead:plugin/tools")?;
 
         let raw = self.fetch_manifest(&pre).await?;
-        let manifest = manifest::validate(raw).context("invalid manifest")?;
+        let origin = if source.builtin_grant.is_some() {
+            manifest::Origin::Builtin
+        } else {
+            manifest::Origin::ThirdParty
+        };
+        let manifest = manifest::validate(raw, origin).context("invalid manifest")?;
         tracing::info!(
             plugin = %manifest.name,
             version = %manifest.version,
