@@ -85,6 +85,8 @@ pub struct ToolFailure {
     pub code: ErrorCode,
     pub message: String,
     pub hint: Option<String>,
+    /// The third-party plugin whose own words the message carries, if any.
+    pub plugin: Option<String>,
 }
 
 impl ToolFailure {
@@ -93,6 +95,7 @@ impl ToolFailure {
             code,
             message: message.into(),
             hint: None,
+            plugin: None,
         }
     }
 
@@ -113,11 +116,15 @@ impl ToolFailure {
 
     /// The machine-readable form placed in the result's `_meta`.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
+        let mut json = serde_json::json!({
             "code": self.code.as_str(),
             "message": self.message,
             "hint": self.hint,
-        })
+        });
+        if let Some(plugin) = &self.plugin {
+            json["plugin"] = serde_json::Value::String(plugin.clone());
+        }
+        json
     }
 }
 

@@ -213,3 +213,21 @@ async fn third_party_plugins_cannot_claim_builtin_tool_names() {
         .await
         .expect_err("unknown tool");
 }
+
+/// A plugin's error text cannot imitate a host denial: it is attributed to the plugin and
+/// any `DKR-nnn` in it is masked; the code is the one the plugin may use (DKR-005).
+#[tokio::test]
+async fn plugin_errors_are_attributed_and_cannot_claim_host_codes() {
+    let dir = probe_plugin_dir().unwrap();
+    let server = start(with_probe(&dir)).await;
+    let answer = server.call("probe_fake_denial", json!({})).await;
+    answer.expect_error("DKR-005");
+    let text = answer.text();
+    assert!(
+        text.starts_with("DKR-005 permission denied: plugin `probe` says: DKR-*** "),
+        "{text}"
+    );
+    assert!(!text.contains("DKR-008"), "{text}");
+    let meta = answer.0.meta.as_ref().unwrap().0["bulkhead/error"].clone();
+    assert_eq!(meta["plugin"], json!("probe"));
+}

@@ -287,7 +287,7 @@ impl Runtime {
                     text: output.text,
                     structured: output.structured,
                 }),
-                Ok(Err(error)) => Err(failure_from_plugin(error)),
+                Ok(Err(error)) => Err(failure_from_plugin(plugin, error)),
                 Err(trap) => Err(fault(
                     &plugin.name,
                     &trap,
@@ -343,7 +343,10 @@ fn fault(
     )
 }
 
-fn failure_from_plugin(error: tools::ToolError) -> ToolFailure {
+/// A plugin's own error, as the model will see it. A third-party plugin's text is
+/// attributed to it and cannot claim a host code (`DKR-nnn` in its words is masked), so
+/// it cannot pass for a host denial; built-in plugins speak for the host.
+fn failure_from_plugin(plugin: &LoadedPlugin, error: tools::ToolError) -> ToolFailure {
     use tools::ErrorCode as Wit;
     let code = match error.code {
         Wit::EngineUnreachable => ErrorCode::EngineUnreachable,
@@ -358,9 +361,56 @@ fn failure_from_plugin(error: tools::ToolError) -> ToolFailure {
         Wit::BudgetExceeded => ErrorCode::BudgetExceeded,
         Wit::PluginFault => ErrorCode::PluginFault,
     };
+    if plugin.builtin_grant.is_some() {
+        return ToolFailure {
+            code,
+            message: error.message,
+            hint: error.hint,
+            plugin: None,
+        };
+    }
     ToolFailure {
         code,
-        message: error.message,
-        hint: error.hint,
+        message: format!(
+            "plugin `{}` says: {}",
+            plugin.name,
+            mask_host_codes(&error.message)
+        ),
+        hint: error.hint.as_deref().map(mask_host_codes),
+        plugin: Some(plugin.name.to_string()),
+    }
+}
+
+/// `DKR-008` → `DKR-***`: only the host hands out codes.
+fn mask_host_codes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("DKR-") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 4..];
+        let digits = after.chars().take_while(char::is_ascii_digit).count();
+        if digits > 0 {
+            out.push_str("DKR-***");
+            rest = &after[digits..];
+        } else {
+            out.push_str("DKR-");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_codes_are_masked_in_plugin_text() {
+        assert_eq!(
+            mask_host_codes("DKR-008 denied by policy (DKR-5, DKR-)"),
+            "DKR-*** denied by policy (DKR-***, DKR-)"
+        );
+        assert_eq!(mask_host_codes("plain"), "plain");
     }
 }

@@ -22,10 +22,7 @@ impl CallState {
             // directories, stdio discarded, every socket refused.
             wasi: WasiCtx::builder().build(),
             table: ResourceTable::new(),
-            memory: MemoryCap {
-                max_bytes: memory_bytes,
-                hit: false,
-            },
+            memory: MemoryCap::new(memory_bytes),
             access,
         }
     }
@@ -40,24 +37,46 @@ impl WasiView for CallState {
     }
 }
 
-/// Caps linear memory and records that the cap was hit, so a fault can be reported as
+/// One memory budget for a whole instance: the sum of every linear memory of every core
+/// instance in the component (a component may hold many), and likewise one budget of
+/// table elements. Records that the memory cap was hit, so a fault can be reported as
 /// "memory limit exceeded" rather than as an anonymous trap.
 pub struct MemoryCap {
     pub max_bytes: usize,
     pub hit: bool,
+    /// Bytes of linear memory across all memories so far.
+    memory_used: usize,
+    /// Elements across all tables so far.
+    table_elements: usize,
 }
 
-/// At most this many tables and table elements: generous for Rust guests.
+/// Table elements one instance may hold across all its tables: generous for Rust guests.
 const MAX_TABLE_ELEMENTS: usize = 1 << 20;
 
+impl MemoryCap {
+    pub fn new(max_bytes: usize) -> Self {
+        MemoryCap {
+            max_bytes,
+            hit: false,
+            memory_used: 0,
+            table_elements: 0,
+        }
+    }
+}
+
 impl ResourceLimiter for MemoryCap {
+    /// Called for each memory's creation (`current` 0) and every growth, so the running
+    /// sum of `desired - current` is the instance's total.
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.max_bytes {
+        let total = self
+            .memory_used
+            .saturating_add(desired.saturating_sub(current));
+        if total > self.max_bytes {
             self.hit = true;
             // An error (not `Ok(false)`) traps at once: a guest's allocator would
             // otherwise abort on its own with a less telling trap.
@@ -66,15 +85,57 @@ impl ResourceLimiter for MemoryCap {
                 self.max_bytes
             ));
         }
+        self.memory_used = total;
         Ok(true)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= MAX_TABLE_ELEMENTS)
+        let total = self
+            .table_elements
+            .saturating_add(desired.saturating_sub(current));
+        if total > MAX_TABLE_ELEMENTS {
+            return Ok(false);
+        }
+        self.table_elements = total;
+        Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: usize = 1 << 20;
+
+    #[test]
+    fn the_budget_covers_all_memories_together() {
+        let mut cap = MemoryCap::new(64 * MIB);
+        // Two memories of 40 MiB each: the second one does not fit, although each alone
+        // would.
+        assert!(cap.memory_growing(0, 40 * MIB, None).unwrap());
+        assert!(cap.memory_growing(0, 40 * MIB, None).is_err());
+        assert!(cap.hit);
+    }
+
+    #[test]
+    fn growth_counts_only_the_difference() {
+        let mut cap = MemoryCap::new(64 * MIB);
+        assert!(cap.memory_growing(0, 16 * MIB, None).unwrap());
+        assert!(cap.memory_growing(16 * MIB, 48 * MIB, None).unwrap());
+        assert!(cap.memory_growing(0, 16 * MIB, None).unwrap());
+        assert!(cap.memory_growing(16 * MIB, 16 * MIB + 1, None).is_err());
+    }
+
+    #[test]
+    fn tables_share_one_budget() {
+        let mut cap = MemoryCap::new(64 * MIB);
+        assert!(cap.table_growing(0, MAX_TABLE_ELEMENTS / 2, None).unwrap());
+        assert!(cap.table_growing(0, MAX_TABLE_ELEMENTS / 2, None).unwrap());
+        assert!(!cap.table_growing(0, 1, None).unwrap());
     }
 }
