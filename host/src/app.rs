@@ -6,6 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use rmcp::ServiceExt;
 
+use crate::audit::{Actor, AuditLog};
 use crate::cli::ServeArgs;
 use crate::docker::DockerConnector;
 use crate::router::Router;
@@ -35,6 +36,9 @@ pub async fn build_router(args: &ServeArgs) -> anyhow::Result<Router> {
     }
     let mut router = Router::new(runtime, plugins, &policy);
     router.add_refused(refused_at_load);
+    if let Some(path) = &args.audit_log {
+        router = router.with_audit(Arc::new(AuditLog::open(path, Actor::local())?));
+    }
     Ok(router)
 }
 
@@ -89,5 +93,18 @@ pub async fn report(args: ServeArgs) -> anyhow::Result<()> {
     for refused in router.refused() {
         writeln!(out, "refused {}: {}", refused.origin, refused.reason)?;
     }
+    Ok(())
+}
+
+/// `bulkhead audit verify FILE`: exit 0 and a one-line summary when the chain holds.
+pub fn verify_audit(file: &std::path::Path) -> anyhow::Result<()> {
+    let verified = crate::audit::verify(file)
+        .map_err(|err| anyhow::anyhow!("{} does not verify: {err}", file.display()))?;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}: {} line(s), chain intact",
+        file.display(),
+        verified.lines
+    )?;
     Ok(())
 }

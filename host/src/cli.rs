@@ -28,6 +28,18 @@ pub enum Command {
     Serve(ServeArgs),
     /// Load the plugins as `serve` would and print what each provides and is granted.
     Plugins(ServeArgs),
+    /// Work with an audit log written by `serve --audit-log`.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check that no line of FILE was edited, removed, inserted or moved.
+    Verify {
+        /// The audit log.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args, Clone)]
@@ -79,6 +91,11 @@ pub struct ServeArgs {
     /// Do not load the built-in plugins (only --plugin-dir ones).
     #[arg(long)]
     pub no_default_plugins: bool,
+
+    /// Append one hash-chained JSON line per tool call to FILE (check it with
+    /// `bulkhead audit verify FILE`).
+    #[arg(long, value_name = "FILE", env = "BULKHEAD_AUDIT_LOG")]
+    pub audit_log: Option<PathBuf>,
 
     /// Let bind mounts and build contexts come from under DIR (repeatable). Default:
     /// none. Sensitive paths (the Docker socket, /etc, ~/.ssh, …) stay refused.

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod app;
 pub mod argument_policy;
+pub mod audit;
 pub mod bindings;
 pub mod capabilities;
 pub mod cli;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use bulkhead::cli::{Cli, Command};
+use bulkhead::cli::{AuditCommand, Cli, Command};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => bulkhead::app::serve(args).await,
             Command::Plugins(args) => bulkhead::app::report(args).await,
+            Command::Audit(AuditCommand::Verify { file }) => bulkhead::app::verify_audit(&file),
         }
     });
     match result {

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use crate::audit::{AuditLog, CallRecord, argument_shape};
 use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::policy::Policy;
@@ -67,6 +68,7 @@ pub enum RouteError {
 
 pub struct Router {
     runtime: Arc<Runtime>,
+    audit: Option<Arc<AuditLog>>,
     tools: Vec<RoutedTool>,
     by_name: HashMap<String, usize>,
     refused: Vec<Refused>,
@@ -78,6 +80,7 @@ impl Router {
     pub fn new(runtime: Arc<Runtime>, plugins: Vec<LoadedPlugin>, policy: &Policy) -> Self {
         let mut router = Router {
             runtime,
+            audit: None,
             tools: Vec::new(),
             by_name: HashMap::new(),
             refused: Vec::new(),
@@ -147,6 +150,12 @@ impl Router {
         &self.tools
     }
 
+    /// Writes one audit line per call to `log`.
+    pub fn with_audit(mut self, log: Arc<AuditLog>) -> Self {
+        self.audit = Some(log);
+        self
+    }
+
     /// Records plugins that failed before they reached the router.
     pub fn add_refused(&mut self, refused: Vec<Refused>) {
         self.refused.extend(refused);
@@ -169,6 +178,10 @@ impl Router {
             .map(|&i| &self.tools[i])
             .ok_or_else(|| RouteError::UnknownTool(name.to_string()))?;
         let started = Instant::now();
+        let shape = self
+            .audit
+            .as_ref()
+            .map(|_| argument_shape(arguments.as_ref().unwrap_or(&Map::new())));
         let answer = self.run(tool, arguments).await;
         let outcome = match &answer {
             Answer::Success { .. } => "ok",
@@ -183,6 +196,19 @@ impl Router {
             duration_ms = started.elapsed().as_millis() as u64,
             "tool call"
         );
+        if let (Some(audit), Some(arguments)) = (&self.audit, shape) {
+            let plugin = &tool.plugin;
+            audit.record(CallRecord {
+                plugin: &plugin.manifest.name,
+                plugin_version: &plugin.manifest.version,
+                plugin_digest: &plugin.digest,
+                tool: name,
+                capabilities: tool.allowed.to_string(),
+                outcome,
+                duration_ms: started.elapsed().as_millis() as u64,
+                arguments,
+            });
+        }
         Ok(answer)
     }
 

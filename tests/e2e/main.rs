@@ -2,6 +2,7 @@
 //! stdio, against the real Docker engine (scripts/test.sh makes sure one runs and the
 //! test images exist). Linked into one test binary on purpose: one build, one place.
 
+mod audit;
 mod bad_input;
 mod engine;
 mod gating;
