@@ -13,7 +13,8 @@ use crate::router::Router;
 use crate::runtime::Runtime;
 use crate::transport::mcp::McpServer;
 
-pub async fn build_router(args: &ServeArgs) -> anyhow::Result<Router> {
+pub async fn build_router(args: ServeArgs) -> anyhow::Result<Router> {
+    let args = args.with_policy_file()?;
     let policy = args.policy();
     let cache_root = args.cache_root();
     let runtime = Arc::new(Runtime::new(
@@ -31,6 +32,13 @@ pub async fn build_router(args: &ServeArgs) -> anyhow::Result<Router> {
         crate::loader::load_all(&runtime, builtins, &args.plugin_dirs).await?;
     for name in policy.grants.keys() {
         if !plugins.iter().any(|p| &p.manifest.name == name) {
+            // A policy file is written ahead of time: a grant for a plugin that did not
+            // load is a mistake worth stopping for (a typo, or a refused plugin).
+            if args.file_rules.granted_plugins.contains(name) {
+                anyhow::bail!(
+                    "the policy file grants capabilities to plugin `{name}`, which is not loaded"
+                );
+            }
             tracing::warn!(plugin = %name, "--grant names a plugin that is not loaded");
         }
     }
@@ -44,7 +52,7 @@ pub async fn build_router(args: &ServeArgs) -> anyhow::Result<Router> {
 
 /// `bulkhead serve`: MCP over stdio until the client closes stdin.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let router = Arc::new(build_router(&args).await?);
+    let router = Arc::new(build_router(args).await?);
     tracing::info!(tools = router.listed().count(), "serving MCP over stdio");
     let service = McpServer::new(router)
         .serve(rmcp::transport::stdio())
@@ -57,7 +65,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 
 /// `bulkhead plugins`: a human-readable table on stdout (not a protocol session).
 pub async fn report(args: ServeArgs) -> anyhow::Result<()> {
-    let router = build_router(&args).await?;
+    let router = build_router(args).await?;
     let mut out = std::io::stdout().lock();
     let mut current = String::new();
     for tool in router.all_tools() {
@@ -105,6 +113,26 @@ pub fn verify_audit(file: &std::path::Path) -> anyhow::Result<()> {
         "{}: {} line(s), chain intact",
         file.display(),
         verified.lines
+    )?;
+    Ok(())
+}
+
+/// `bulkhead policy check FILE`: parses and checks the file as `serve` would.
+pub fn check_policy(file: &std::path::Path) -> anyhow::Result<()> {
+    let args = crate::cli::ServeArgs {
+        policy: Some(file.to_path_buf()),
+        ..crate::cli::ServeArgs::default()
+    }
+    .with_policy_file()?;
+    args.argument_policy()?;
+    let policy = args.policy();
+    writeln!(
+        std::io::stdout().lock(),
+        "{}: valid; ceiling {}, {} plugin grant(s), {} denied tool(s)",
+        file.display(),
+        crate::policy_file::tier_name(policy.ceiling()),
+        policy.grants.len(),
+        policy.tools_deny.len()
     )?;
     Ok(())
 }

@@ -28,9 +28,21 @@ pub enum Command {
     Serve(ServeArgs),
     /// Load the plugins as `serve` would and print what each provides and is granted.
     Plugins(ServeArgs),
+    /// Work with a policy file (`serve --policy FILE`).
+    #[command(subcommand)]
+    Policy(PolicyCommand),
     /// Work with an audit log written by `serve --audit-log`.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// Check FILE as `serve --policy FILE` would, without serving.
+    Check {
+        /// The policy file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -42,8 +54,13 @@ pub enum AuditCommand {
     },
 }
 
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct ServeArgs {
+    /// Read settings from a TOML policy file (see host/policy.example.toml); flags given
+    /// here override it.
+    #[arg(long, value_name = "FILE", env = "BULKHEAD_POLICY")]
+    pub policy: Option<PathBuf>,
+
     /// Also load every `.wasm` component in DIR (repeatable). Such plugins get no
     /// capability until granted with --grant.
     #[arg(long = "plugin-dir", value_name = "DIR")]
@@ -64,20 +81,20 @@ pub struct ServeArgs {
     pub read_only: bool,
 
     /// Wall-clock limit of one tool call, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), env = "BULKHEAD_CALL_TIMEOUT")]
-    pub call_timeout: u64,
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(CALL_TIMEOUT_SECS), env = "BULKHEAD_CALL_TIMEOUT")]
+    pub call_timeout: Option<u64>,
 
     /// Memory limit of one plugin instance, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(4..=4096), env = "BULKHEAD_MEMORY_LIMIT")]
-    pub memory_limit: u64,
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(MEMORY_LIMIT_MIB), env = "BULKHEAD_MEMORY_LIMIT")]
+    pub memory_limit: Option<u64>,
 
     /// Calls to one plugin that may run at once; more are refused with DKR-013.
-    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=1024))]
-    pub max_concurrent_calls: u64,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(CONCURRENT_CALLS))]
+    pub max_concurrent_calls: Option<u64>,
 
     /// Largest answer one tool call may return, in KiB.
-    #[arg(long, value_name = "KIB", default_value_t = 512, value_parser = clap::value_parser!(u64).range(16..=65536))]
-    pub output_limit: u64,
+    #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(OUTPUT_LIMIT_KIB))]
+    pub output_limit: Option<u64>,
 
     /// Where compiled plugins are cached. Default: $XDG_CACHE_HOME/bulkhead or
     /// ~/.cache/bulkhead.
@@ -125,8 +142,48 @@ pub struct ServeArgs {
     pub max_pids: Option<u64>,
 
     /// Largest image build context, in MiB.
-    #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=16384))]
-    pub max_build_context: u64,
+    #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(BUILD_CONTEXT_MIB))]
+    pub max_build_context: Option<u64>,
+
+    /// What only a policy file can say (tool lists, per-plugin tiers, allowed plugins).
+    #[arg(skip)]
+    pub file_rules: FileRules,
+}
+
+/// Allowed ranges, shared by the flags and the policy file's keys.
+const CALL_TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=3600;
+const MEMORY_LIMIT_MIB: std::ops::RangeInclusive<u64> = 4..=4096;
+const CONCURRENT_CALLS: std::ops::RangeInclusive<u64> = 1..=1024;
+const OUTPUT_LIMIT_KIB: std::ops::RangeInclusive<u64> = 16..=65536;
+const BUILD_CONTEXT_MIB: std::ops::RangeInclusive<u64> = 1..=16384;
+const MAX_MEMORY_MIB: std::ops::RangeInclusive<u64> = 6..=1 << 30;
+const MAX_PIDS: std::ops::RangeInclusive<u64> = 1..=1 << 22;
+
+/// Settings only the policy file has.
+#[derive(Debug, Clone, Default)]
+pub struct FileRules {
+    pub tools_allow: Vec<String>,
+    pub tools_deny: Vec<String>,
+    pub plugins_allowed: Option<Vec<String>>,
+    pub plugin_ceilings: std::collections::BTreeMap<String, crate::capabilities::Tier>,
+    /// Plugins the file grants to; each must load.
+    pub granted_plugins: Vec<String>,
+}
+
+/// `value` when it lies in `range`, else an error naming the key.
+fn in_range(
+    key: &str,
+    value: Option<u64>,
+    range: std::ops::RangeInclusive<u64>,
+) -> anyhow::Result<Option<u64>> {
+    match value {
+        Some(v) if !range.contains(&v) => anyhow::bail!(
+            "{key} = {v} is out of range ({}..={})",
+            range.start(),
+            range.end()
+        ),
+        other => Ok(other),
+    }
 }
 
 fn parse_cpus(text: &str) -> Result<f64, String> {
@@ -148,12 +205,117 @@ fn parse_grant(text: &str) -> Result<(String, CapabilitySet), String> {
 }
 
 impl ServeArgs {
+    /// Folds the policy file (if any) into these arguments: a flag given on the command
+    /// line wins, a key in the file fills what the flags left open, lists add up, and a
+    /// `--grant` replaces the file's grant for that plugin.
+    pub fn with_policy_file(mut self) -> anyhow::Result<ServeArgs> {
+        let Some(path) = self.policy.clone() else {
+            return Ok(self);
+        };
+        let flags_read_only = self.read_only;
+        let flags_destructive = self.allow_destructive;
+        let loaded = crate::policy_file::load(&path, |file| {
+            Policy {
+                read_only: flags_read_only || file.server.read_only.unwrap_or(false),
+                allow_destructive: flags_destructive
+                    || file.server.allow_destructive.unwrap_or(false),
+                ..Policy::default()
+            }
+            .ceiling()
+        })?;
+        let file = loaded.file;
+        let where_ = |key: &str| format!("{}: {key}", path.display());
+        self.read_only |= file.server.read_only.unwrap_or(false);
+        self.allow_destructive |= file.server.allow_destructive.unwrap_or(false);
+        self.no_default_plugins |= file.server.no_default_plugins.unwrap_or(false);
+        self.no_cache |= file.server.no_cache.unwrap_or(false);
+        self.plugin_dirs.extend(file.server.plugin_dirs);
+        self.audit_log = self.audit_log.or(file.server.audit_log);
+        self.cache_dir = self.cache_dir.or(file.server.cache_dir);
+        self.call_timeout = self.call_timeout.or(in_range(
+            &where_("limits.call_timeout_secs"),
+            file.limits.call_timeout_secs,
+            CALL_TIMEOUT_SECS,
+        )?);
+        self.memory_limit = self.memory_limit.or(in_range(
+            &where_("limits.memory_mib"),
+            file.limits.memory_mib,
+            MEMORY_LIMIT_MIB,
+        )?);
+        self.output_limit = self.output_limit.or(in_range(
+            &where_("limits.output_kib"),
+            file.limits.output_kib,
+            OUTPUT_LIMIT_KIB,
+        )?);
+        self.max_concurrent_calls = self.max_concurrent_calls.or(in_range(
+            &where_("limits.concurrent_calls"),
+            file.limits.concurrent_calls,
+            CONCURRENT_CALLS,
+        )?);
+        let arguments = file.arguments;
+        self.allow_bind.extend(arguments.allow_bind);
+        self.allow_public_ports |= arguments.allow_public_ports.unwrap_or(false);
+        self.allow_volume_driver
+            .extend(arguments.allow_volume_drivers);
+        self.max_memory = self.max_memory.or(in_range(
+            &where_("arguments.max_memory_mib"),
+            arguments.max_memory_mib,
+            MAX_MEMORY_MIB,
+        )?);
+        if let Some(cpus) = arguments.max_cpus {
+            parse_cpus(&cpus.to_string())
+                .map_err(|err| anyhow::anyhow!("{}: {err}", where_("arguments.max_cpus")))?;
+        }
+        self.max_cpus = self.max_cpus.or(arguments.max_cpus);
+        self.max_pids = self.max_pids.or(in_range(
+            &where_("arguments.max_pids"),
+            arguments.max_pids,
+            MAX_PIDS,
+        )?);
+        self.max_build_context = self.max_build_context.or(in_range(
+            &where_("arguments.max_build_context_mib"),
+            arguments.max_build_context_mib,
+            BUILD_CONTEXT_MIB,
+        )?);
+        if self.read_only && self.allow_destructive {
+            tracing::warn!("read-only mode wins over allow-destructive");
+        }
+        let flag_grants: Vec<String> = self.grants.iter().map(|(p, _)| p.clone()).collect();
+        let file_grants: Vec<(String, CapabilitySet)> = loaded
+            .grants
+            .into_iter()
+            .filter(|(plugin, _)| !flag_grants.contains(plugin))
+            .collect();
+        self.file_rules = FileRules {
+            tools_allow: file.server.tools_allow,
+            tools_deny: file.server.tools_deny,
+            plugins_allowed: file.server.plugins_allowed,
+            plugin_ceilings: loaded.plugin_ceilings,
+            granted_plugins: file_grants
+                .iter()
+                .map(|(plugin, _)| plugin.clone())
+                .collect(),
+        };
+        self.grants.splice(0..0, file_grants);
+        Ok(self)
+    }
+
     pub fn policy(&self) -> Policy {
         let mut policy = Policy {
             allow_destructive: self.allow_destructive,
             read_only: self.read_only,
+            tools_allow: self.file_rules.tools_allow.iter().cloned().collect(),
+            tools_deny: self.file_rules.tools_deny.iter().cloned().collect(),
+            plugins_allowed: self
+                .file_rules
+                .plugins_allowed
+                .as_ref()
+                .map(|names| names.iter().cloned().collect()),
+            plugin_ceilings: self.file_rules.plugin_ceilings.clone(),
             ..Policy::default()
         };
+        // File grants for plugins that also have a `--grant` were dropped when the file
+        // was read, so the flag replaces them; several `--grant`s for one plugin add up.
         for (plugin, caps) in &self.grants {
             let entry = policy.grants.entry(plugin.clone()).or_default();
             *entry = entry.union(*caps);
@@ -179,7 +341,10 @@ impl ServeArgs {
             max_memory_bytes: self.max_memory.map(|mib| (mib as i64) << 20),
             max_nano_cpus: self.max_cpus.map(|cpus| (cpus * 1e9).round() as i64),
             max_pids: self.max_pids.map(|n| n as i64),
-            max_build_context_bytes: self.max_build_context << 20,
+            max_build_context_bytes: self.max_build_context.map_or(
+                crate::argument_policy::DEFAULT_MAX_BUILD_CONTEXT_BYTES,
+                |mib| mib << 20,
+            ),
             extra_sensitive,
             ..ArgumentPolicy::default()
         };
@@ -187,12 +352,21 @@ impl ServeArgs {
     }
 
     pub fn limits(&self) -> Limits {
+        let defaults = Limits::default();
         Limits {
-            call_timeout: Duration::from_secs(self.call_timeout),
-            memory_bytes: (self.memory_limit as usize) << 20,
-            output_bytes: (self.output_limit as usize) << 10,
-            concurrent_calls_per_plugin: self.max_concurrent_calls as usize,
-            ..Limits::default()
+            call_timeout: self
+                .call_timeout
+                .map_or(defaults.call_timeout, Duration::from_secs),
+            memory_bytes: self
+                .memory_limit
+                .map_or(defaults.memory_bytes, |mib| (mib as usize) << 20),
+            output_bytes: self
+                .output_limit
+                .map_or(defaults.output_bytes, |kib| (kib as usize) << 10),
+            concurrent_calls_per_plugin: self
+                .max_concurrent_calls
+                .map_or(defaults.concurrent_calls_per_plugin, |n| n as usize),
+            ..defaults
         }
     }
 

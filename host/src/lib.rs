@@ -17,6 +17,7 @@ pub mod embedded;
 pub mod errors;
 pub mod loader;
 pub mod policy;
+pub mod policy_file;
 pub mod redact;
 pub mod router;
 pub mod runtime;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use bulkhead::cli::{AuditCommand, Cli, Command};
+use bulkhead::cli::{AuditCommand, Cli, Command, PolicyCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,6 +25,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => bulkhead::app::serve(args).await,
             Command::Plugins(args) => bulkhead::app::report(args).await,
             Command::Audit(AuditCommand::Verify { file }) => bulkhead::app::verify_audit(&file),
+            Command::Policy(PolicyCommand::Check { file }) => bulkhead::app::check_policy(&file),
         }
     });
     match result {

@@ -4,7 +4,7 @@
 //! Built-in plugins get a default grant. Nothing a plugin or an agent can call changes
 //! the policy; it comes from the command line only.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::capabilities::{CapabilitySet, Tier};
 
@@ -16,6 +16,14 @@ pub struct Policy {
     pub read_only: bool,
     /// Explicit grants by plugin name; they replace a built-in default grant.
     pub grants: HashMap<String, CapabilitySet>,
+    /// Only these tools are served (empty: all).
+    pub tools_allow: BTreeSet<String>,
+    /// These tools are never served; deny wins over allow.
+    pub tools_deny: BTreeSet<String>,
+    /// Only plugins with these names may load (`None`: all).
+    pub plugins_allowed: Option<BTreeSet<String>>,
+    /// Per-plugin tier ceilings, each at most the server's.
+    pub plugin_ceilings: BTreeMap<String, Tier>,
 }
 
 impl Policy {
@@ -30,6 +38,32 @@ impl Policy {
         }
     }
 
+    /// The ceiling for one plugin: the server's, or the plugin's own if lower.
+    pub fn ceiling_for(&self, plugin: &str) -> Tier {
+        let server = self.ceiling();
+        self.plugin_ceilings
+            .get(plugin)
+            .map_or(server, |own| (*own).min(server))
+    }
+
+    /// Why the operator's tool lists keep `tool` from being served, if they do.
+    pub fn tool_refusal(&self, tool: &str) -> Option<&'static str> {
+        if self.tools_deny.contains(tool) {
+            Some("the policy denies this tool")
+        } else if !self.tools_allow.is_empty() && !self.tools_allow.contains(tool) {
+            Some("the policy's tool allow-list does not include it")
+        } else {
+            None
+        }
+    }
+
+    /// Whether a plugin of this name may load.
+    pub fn plugin_allowed(&self, plugin: &str) -> bool {
+        self.plugins_allowed
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(plugin))
+    }
+
     /// What `plugin` is granted before the ceiling: an explicit grant, else the
     /// built-in default, else nothing.
     pub fn granted(&self, plugin: &str, builtin_default: Option<CapabilitySet>) -> CapabilitySet {
@@ -42,12 +76,14 @@ impl Policy {
 
     /// Why a tool needing `needed` is unavailable under this ceiling, if the ceiling is
     /// the reason. Used to give a precise error instead of "unknown tool".
-    pub fn ceiling_refusal(&self, needed: CapabilitySet) -> Option<&'static str> {
-        let over = needed.difference(CapabilitySet::up_to(self.ceiling()));
+    pub fn ceiling_refusal(&self, plugin: &str, needed: CapabilitySet) -> Option<&'static str> {
+        let over = needed.difference(CapabilitySet::up_to(self.ceiling_for(plugin)));
         if over.is_empty() {
             None
         } else if self.read_only {
             Some("the server runs in read-only mode")
+        } else if self.ceiling_for(plugin) < self.ceiling() {
+            Some("the policy limits this plugin's tier")
         } else {
             Some("destructive operations are disabled")
         }
@@ -89,19 +125,44 @@ mod tests {
         let policy = Policy::default();
         let remove: CapabilitySet = [ContainersRemove].into_iter().collect();
         assert_eq!(
-            policy.ceiling_refusal(remove),
+            policy.ceiling_refusal("p", remove),
             Some("destructive operations are disabled")
         );
         let read: CapabilitySet = [ContainersRead].into_iter().collect();
-        assert_eq!(policy.ceiling_refusal(read), None);
+        assert_eq!(policy.ceiling_refusal("p", read), None);
         let read_only = Policy {
             read_only: true,
             ..Policy::default()
         };
         let manage: CapabilitySet = [ContainersManage].into_iter().collect();
         assert_eq!(
-            read_only.ceiling_refusal(manage),
+            read_only.ceiling_refusal("p", manage),
             Some("the server runs in read-only mode")
+        );
+    }
+
+    #[test]
+    fn tool_lists_and_plugin_tiers() {
+        let policy = Policy {
+            tools_allow: ["a".to_string(), "b".to_string()].into(),
+            tools_deny: ["b".to_string()].into(),
+            plugins_allowed: Some(["containers".to_string()].into()),
+            plugin_ceilings: [("probe".to_string(), Tier::Read)].into(),
+            ..Policy::default()
+        };
+        assert_eq!(policy.tool_refusal("a"), None);
+        assert_eq!(
+            policy.tool_refusal("b"),
+            Some("the policy denies this tool")
+        );
+        assert!(policy.tool_refusal("c").is_some());
+        assert!(policy.plugin_allowed("containers") && !policy.plugin_allowed("probe"));
+        assert_eq!(policy.ceiling_for("probe"), Tier::Read);
+        assert_eq!(policy.ceiling_for("containers"), Tier::Moderate);
+        let manage: CapabilitySet = [ContainersManage].into_iter().collect();
+        assert_eq!(
+            policy.ceiling_refusal("probe", manage),
+            Some("the policy limits this plugin's tier")
         );
     }
 }

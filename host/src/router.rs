@@ -88,6 +88,13 @@ impl Router {
         let mut plugin_names: Vec<String> = Vec::new();
         for plugin in plugins {
             let name = plugin.manifest.name.clone();
+            if !policy.plugin_allowed(&name) {
+                router.refuse(
+                    &plugin,
+                    format!("the policy does not allow a plugin named `{name}` to load"),
+                );
+                continue;
+            }
             if plugin_names.contains(&name) {
                 router.refuse(
                     &plugin,
@@ -111,7 +118,7 @@ impl Router {
                 continue;
             }
             let granted = policy.granted(&name, plugin.builtin_grant);
-            let effective = effective_grant(plugin.requested, granted, policy.ceiling());
+            let effective = effective_grant(plugin.requested, granted, policy.ceiling_for(&name));
             tracing::info!(plugin = %name, requested = %plugin.requested, granted = %granted, effective = %effective, "capabilities");
             let plugin = Arc::new(plugin);
             for (index, spec) in plugin.manifest.tools.iter().enumerate() {
@@ -258,11 +265,20 @@ fn refusal(
     effective: CapabilitySet,
     policy: &Policy,
 ) -> Option<ToolFailure> {
+    if let Some(reason) = policy.tool_refusal(&spec.name) {
+        return Some(
+            ToolFailure::new(
+                ErrorCode::PolicyDenied,
+                format!("tool `{}` is unavailable: {reason}", spec.name),
+            )
+            .with_hint("Only the operator's policy file can change this."),
+        );
+    }
     let missing = spec.declared.difference(effective);
     if missing.is_empty() {
         return None;
     }
-    if let Some(reason) = policy.ceiling_refusal(missing) {
+    if let Some(reason) = policy.ceiling_refusal(plugin, missing) {
         let hint = if policy.read_only {
             "Restart the server without --read-only to use it."
         } else {

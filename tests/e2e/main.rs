@@ -7,6 +7,7 @@ mod bad_input;
 mod engine;
 mod gating;
 mod lifecycle;
+mod policy;
 mod protocol;
 mod sandbox;
 

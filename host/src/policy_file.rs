@@ -1,0 +1,260 @@
+//! The operator's policy file (`--policy FILE`, TOML): every `serve` flag has a key, and
+//! per-plugin settings can only tighten the server's. Parsing is strict: an unknown key,
+//! an unknown capability, a malformed value or a per-plugin setting looser than the
+//! server's ceiling stops the server at start with the line that is wrong.
+//!
+//! Flags given on the command line override the file (`bulkhead serve --policy p.toml
+//! --read-only` is read-only whatever the file says). `host/policy.example.toml` is a
+//! commented example that a test keeps valid.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::capabilities::{Capability, CapabilitySet, Tier};
+
+/// The whole file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
+    pub limits: LimitsSection,
+    #[serde(default)]
+    pub arguments: ArgumentsSection,
+    /// Per plugin, by the name the plugin declares.
+    #[serde(default)]
+    pub plugins: BTreeMap<String, PluginSection>,
+}
+
+/// What the whole server may do.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    /// `--read-only`: serve read tools only.
+    pub read_only: Option<bool>,
+    /// `--allow-destructive`: let remove and prune through.
+    pub allow_destructive: Option<bool>,
+    /// Only these tools are served (empty: all). Deny wins over allow.
+    #[serde(default)]
+    pub tools_allow: Vec<String>,
+    /// These tools are never served.
+    #[serde(default)]
+    pub tools_deny: Vec<String>,
+    /// Only plugins with these names may load (absent: all that load).
+    pub plugins_allowed: Option<Vec<String>>,
+    /// `--plugin-dir`.
+    #[serde(default)]
+    pub plugin_dirs: Vec<PathBuf>,
+    /// `--no-default-plugins`.
+    pub no_default_plugins: Option<bool>,
+    /// `--audit-log`.
+    pub audit_log: Option<PathBuf>,
+    /// `--cache-dir`.
+    pub cache_dir: Option<PathBuf>,
+    /// `--no-cache`.
+    pub no_cache: Option<bool>,
+}
+
+/// Limits of every call.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsSection {
+    /// `--call-timeout`, seconds.
+    pub call_timeout_secs: Option<u64>,
+    /// `--memory-limit`, MiB per plugin instance.
+    pub memory_mib: Option<u64>,
+    /// `--output-limit`, KiB per answer.
+    pub output_kib: Option<u64>,
+    /// `--max-concurrent-calls`, per plugin.
+    pub concurrent_calls: Option<u64>,
+}
+
+/// What create, volume and build arguments may ask for.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArgumentsSection {
+    /// `--allow-bind`.
+    #[serde(default)]
+    pub allow_bind: Vec<PathBuf>,
+    /// `--allow-public-ports`.
+    pub allow_public_ports: Option<bool>,
+    /// `--allow-volume-driver`.
+    #[serde(default)]
+    pub allow_volume_drivers: Vec<String>,
+    /// `--max-memory`, MiB.
+    pub max_memory_mib: Option<u64>,
+    /// `--max-cpus`.
+    pub max_cpus: Option<f64>,
+    /// `--max-pids`.
+    pub max_pids: Option<u64>,
+    /// `--max-build-context`, MiB.
+    pub max_build_context_mib: Option<u64>,
+}
+
+/// One plugin's settings.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PluginSection {
+    /// Capabilities granted (replaces a built-in plugin's default grant).
+    pub grants: Option<Vec<Spanned<String>>>,
+    /// This plugin's own tier ceiling: `read`, `moderate` or `destructive`; at most the
+    /// server's.
+    pub tier: Option<Spanned<String>>,
+}
+
+/// A policy file that cannot be used, with the place that is wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct PolicyFileError {
+    pub path: String,
+    pub message: String,
+}
+
+/// What the file decides, checked, in the host's types.
+#[derive(Debug, Default)]
+pub struct Loaded {
+    pub file: PolicyFile,
+    pub grants: BTreeMap<String, CapabilitySet>,
+    pub plugin_ceilings: BTreeMap<String, Tier>,
+}
+
+/// Reads and checks `path`. `server_ceiling` is the ceiling after command-line flags,
+/// so a per-plugin tier can be checked against it.
+pub fn load(
+    path: &Path,
+    server_ceiling: impl Fn(&PolicyFile) -> Tier,
+) -> Result<Loaded, PolicyFileError> {
+    let text = std::fs::read_to_string(path).map_err(|err| PolicyFileError {
+        path: path.display().to_string(),
+        message: format!("cannot read: {err}"),
+    })?;
+    parse(&text, server_ceiling).map_err(|message| PolicyFileError {
+        path: path.display().to_string(),
+        message,
+    })
+}
+
+/// Parses and checks a policy's text.
+pub fn parse(text: &str, server_ceiling: impl Fn(&PolicyFile) -> Tier) -> Result<Loaded, String> {
+    let file: PolicyFile =
+        toml::from_str(text).map_err(|err| err.to_string().trim().to_string())?;
+    let ceiling = server_ceiling(&file);
+    let at = |span: std::ops::Range<usize>| line_of(text, span.start);
+    let mut grants = BTreeMap::new();
+    let mut plugin_ceilings = BTreeMap::new();
+    for (plugin, section) in &file.plugins {
+        if let Some(list) = &section.grants {
+            let mut set = CapabilitySet::EMPTY;
+            for name in list {
+                let cap: Capability = name.get_ref().parse().map_err(|err| {
+                    format!("line {}: plugins.{plugin}.grants: {err}", at(name.span()))
+                })?;
+                set.insert(cap);
+            }
+            grants.insert(plugin.clone(), set);
+        }
+        if let Some(tier) = &section.tier {
+            let parsed = parse_tier(tier.get_ref()).ok_or_else(|| {
+                format!(
+                    "line {}: plugins.{plugin}.tier: `{}` is not read, moderate or destructive",
+                    at(tier.span()),
+                    tier.get_ref()
+                )
+            })?;
+            if parsed > ceiling {
+                return Err(format!(
+                    "line {}: plugins.{plugin}.tier `{}` is looser than the server's ceiling ({}); a plugin's setting can only tighten",
+                    at(tier.span()),
+                    tier.get_ref(),
+                    tier_name(ceiling)
+                ));
+            }
+            plugin_ceilings.insert(plugin.clone(), parsed);
+        }
+    }
+    Ok(Loaded {
+        file,
+        grants,
+        plugin_ceilings,
+    })
+}
+
+fn parse_tier(name: &str) -> Option<Tier> {
+    match name {
+        "read" => Some(Tier::Read),
+        "moderate" => Some(Tier::Moderate),
+        "destructive" => Some(Tier::Destructive),
+        _ => None,
+    }
+}
+
+pub fn tier_name(tier: Tier) -> &'static str {
+    match tier {
+        Tier::Read => "read",
+        Tier::Moderate => "moderate",
+        Tier::Destructive => "destructive",
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|&&b| b == b'\n')
+        .count()
+        + 1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moderate(_: &PolicyFile) -> Tier {
+        Tier::Moderate
+    }
+
+    #[test]
+    fn the_example_in_the_repository_is_valid() {
+        let example = include_str!("../policy.example.toml");
+        let loaded = parse(example, moderate).unwrap();
+        assert_eq!(loaded.plugin_ceilings["containers"], Tier::Moderate);
+        assert_eq!(loaded.file.server.tools_deny, ["docker_prune_system"]);
+    }
+
+    #[test]
+    fn grants_and_plugin_tiers_are_read() {
+        let loaded = parse(
+            "[plugins.probe]\ngrants = [\"containers-read\"]\ntier = \"read\"\n",
+            moderate,
+        )
+        .unwrap();
+        assert_eq!(
+            loaded.grants["probe"],
+            [Capability::ContainersRead].into_iter().collect()
+        );
+        assert_eq!(loaded.plugin_ceilings["probe"], Tier::Read);
+    }
+
+    #[test]
+    fn mistakes_fail_with_their_line() {
+        let cases = [
+            ("[server]\nread_only = true\nbogus = 1\n", "line 3"),
+            ("[server]\nread_only = \"yes\"\n", "line 2"),
+            (
+                "[plugins.p]\n\ngrants = [\"containers-read\", \"docker-root\"]\n",
+                "line 3",
+            ),
+            ("[plugins.p]\ntier = \"destructive\"\n", "line 2"),
+            ("[plugins.p]\ntier = \"root\"\n", "line 2"),
+            ("[limitz]\n", "line 1"),
+        ];
+        for (text, line) in cases {
+            let err = parse(text, moderate).unwrap_err();
+            assert!(err.contains(line), "{text:?}: {err}");
+        }
+    }
+}
