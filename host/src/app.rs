@@ -28,8 +28,13 @@ pub async fn build_router(args: ServeArgs) -> anyhow::Result<Router> {
     } else {
         crate::embedded::builtin_plugins()
     };
-    let (plugins, refused_at_load) =
-        crate::loader::load_all(&runtime, builtins, &args.plugin_dirs).await?;
+    let (plugins, refused_at_load) = crate::loader::load_all(
+        &runtime,
+        builtins,
+        &args.plugin_dirs,
+        &args.file_rules.trust,
+    )
+    .await?;
     for name in policy.grants.keys() {
         if !plugins.iter().any(|p| &p.manifest.name == name) {
             // A policy file is written ahead of time: a grant for a plugin that did not
@@ -134,5 +139,70 @@ pub fn check_policy(file: &std::path::Path) -> anyhow::Result<()> {
         policy.grants.len(),
         policy.tools_deny.len()
     )?;
+    Ok(())
+}
+
+/// `bulkhead keygen --out FILE`.
+pub fn keygen(out: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let key = crate::trust::generate_key().context("reading randomness")?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(out)
+        .with_context(|| format!("creating {}", out.display()))?;
+    file.write_all(crate::trust::secret_key_text(&key).as_bytes())?;
+    writeln!(
+        std::io::stdout().lock(),
+        "{}",
+        crate::trust::public_key_text(&key.verifying_key())
+    )?;
+    Ok(())
+}
+
+/// `bulkhead plugin sign|verify|inspect`.
+pub fn plugin_command(command: crate::cli::PluginCommand) -> anyhow::Result<()> {
+    use crate::cli::PluginCommand;
+    let mut out = std::io::stdout().lock();
+    match command {
+        PluginCommand::Sign { key, file } => {
+            let key = std::fs::read_to_string(&key)
+                .with_context(|| format!("reading {}", key.display()))?;
+            let key = crate::trust::parse_secret_key(&key).map_err(anyhow::Error::msg)?;
+            let wasm =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let sig = crate::trust::signature_path(&file);
+            std::fs::write(&sig, crate::trust::sign(&key, &wasm))?;
+            writeln!(out, "wrote {}", sig.display())?;
+        }
+        PluginCommand::Verify { key, file } => {
+            let key = crate::trust::parse_public_key(&key).map_err(anyhow::Error::msg)?;
+            let wasm =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            crate::trust::verify_file(&key, &file, &wasm)
+                .map_err(|err| anyhow::anyhow!("{}: {err}", file.display()))?;
+            writeln!(out, "{}: signature valid", file.display())?;
+        }
+        PluginCommand::Inspect { file } => {
+            let wasm =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let imports = crate::runtime::inspect_imports(&wasm)?;
+            writeln!(out, "{}", file.display())?;
+            writeln!(out, "  sha256:   {}", crate::runtime::digest(&wasm))?;
+            writeln!(out, "  size:     {} bytes", wasm.len())?;
+            writeln!(out, "  requests: {}", imports.requested)?;
+            for (name, tier) in imports.requested.iter().map(|c| (c.name(), c.tier())) {
+                writeln!(out, "    {name} ({})", crate::policy_file::tier_name(tier))?;
+            }
+            if !imports.foreign.is_empty() {
+                writeln!(
+                    out,
+                    "  imports this host does not provide: {}",
+                    imports.foreign.join(", ")
+                )?;
+            }
+        }
+    }
     Ok(())
 }

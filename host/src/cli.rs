@@ -28,12 +28,40 @@ pub enum Command {
     Serve(ServeArgs),
     /// Load the plugins as `serve` would and print what each provides and is granted.
     Plugins(ServeArgs),
+    /// Create an ed25519 key pair for signing plugins: the secret key goes to FILE (mode
+    /// 0600), the public key (for the policy's trust.keys) to stdout.
+    Keygen {
+        /// Where to write the secret key; refused if it exists.
+        #[arg(long = "out", value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Sign, verify or inspect a plugin file.
+    #[command(subcommand)]
+    Plugin(PluginCommand),
     /// Work with a policy file (`serve --policy FILE`).
     #[command(subcommand)]
     Policy(PolicyCommand),
     /// Work with an audit log written by `serve --audit-log`.
     #[command(subcommand)]
     Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Write FILE.sig: the signature of FILE by the secret key in KEY.
+    Sign {
+        #[arg(long, value_name = "KEY")]
+        key: PathBuf,
+        file: PathBuf,
+    },
+    /// Check FILE.sig against FILE and a public key (`ed25519:…`).
+    Verify {
+        #[arg(long, value_name = "PUBLIC_KEY")]
+        key: String,
+        file: PathBuf,
+    },
+    /// What FILE asks for (its imports) and its sha256, read without running it.
+    Inspect { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +196,8 @@ pub struct FileRules {
     pub plugin_ceilings: std::collections::BTreeMap<String, crate::capabilities::Tier>,
     /// Plugins the file grants to; each must load.
     pub granted_plugins: Vec<String>,
+    /// Pins and signatures plugins from disk must satisfy.
+    pub trust: crate::trust::TrustPolicy,
 }
 
 /// `value` when it lies in `range`, else an error naming the key.
@@ -291,6 +321,7 @@ impl ServeArgs {
             tools_deny: file.server.tools_deny,
             plugins_allowed: file.server.plugins_allowed,
             plugin_ceilings: loaded.plugin_ceilings,
+            trust: loaded.trust,
             granted_plugins: file_grants
                 .iter()
                 .map(|(plugin, _)| plugin.clone())

@@ -24,3 +24,4 @@ pub mod runtime;
 pub mod sanitize;
 mod services;
 pub mod transport;
+pub mod trust;

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 
 use crate::router::Refused;
 use crate::runtime::{LoadedPlugin, PluginSource, Runtime};
+use crate::trust::TrustPolicy;
 
 /// A plugin file larger than this is refused before it is read whole.
 const MAX_PLUGIN_BYTES: u64 = 64 << 20;
@@ -36,12 +37,37 @@ pub fn read_source(path: &Path) -> anyhow::Result<PluginSource> {
     })
 }
 
+/// Reads, vets (pin, signature), loads, and checks that a pinned file declares the name
+/// it was pinned under: a grant follows the pinned file, not a name a file claims.
+async fn load_vetted(
+    runtime: &Runtime,
+    path: &Path,
+    trust: &TrustPolicy,
+) -> anyhow::Result<LoadedPlugin> {
+    let source = read_source(path)?;
+    let digest = crate::runtime::digest(&source.wasm);
+    let pinned = trust
+        .vet(path, &source.wasm, &digest)
+        .map_err(|reason| anyhow::anyhow!("not vetted: {reason}"))?;
+    let plugin = runtime.load(source).await?;
+    if let Some(name) = pinned
+        && plugin.manifest.name != name
+    {
+        anyhow::bail!(
+            "not vetted: the file pinned for plugin `{name}` declares itself `{}`",
+            plugin.manifest.name
+        );
+    }
+    Ok(plugin)
+}
+
 /// Loads every source. Built-in plugins must load (a failure is a bug and stops the
 /// server); a plugin from disk that fails is refused with its reason and the rest load.
 pub async fn load_all(
     runtime: &Runtime,
     builtins: Vec<PluginSource>,
     dirs: &[PathBuf],
+    trust: &TrustPolicy,
 ) -> anyhow::Result<(Vec<LoadedPlugin>, Vec<Refused>)> {
     let mut loaded = Vec::new();
     let mut refused = Vec::new();
@@ -57,10 +83,7 @@ pub async fn load_all(
     for dir in dirs {
         for path in plugin_files(dir)? {
             let origin = path.display().to_string();
-            let result = match read_source(&path) {
-                Ok(source) => runtime.load(source).await,
-                Err(err) => Err(err),
-            };
+            let result = load_vetted(runtime, &path, trust).await;
             match result {
                 Ok(plugin) => loaded.push(plugin),
                 Err(err) => {

@@ -26,6 +26,8 @@ fn main() -> ExitCode {
             Command::Plugins(args) => bulkhead::app::report(args).await,
             Command::Audit(AuditCommand::Verify { file }) => bulkhead::app::verify_audit(&file),
             Command::Policy(PolicyCommand::Check { file }) => bulkhead::app::check_policy(&file),
+            Command::Keygen { out } => bulkhead::app::keygen(&out),
+            Command::Plugin(command) => bulkhead::app::plugin_command(command),
         }
     });
     match result {

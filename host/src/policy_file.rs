@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::capabilities::{Capability, CapabilitySet, Tier};
+use crate::trust::{TrustPolicy, parse_public_key};
 
 /// The whole file.
 #[derive(Debug, Default, Deserialize)]
@@ -28,6 +29,21 @@ pub struct PolicyFile {
     /// Per plugin, by the name the plugin declares.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginSection>,
+    #[serde(default)]
+    pub trust: TrustSection,
+}
+
+/// Which plugin files may load at all.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustSection {
+    /// Public keys (`ed25519:<hex>`) whose signatures are accepted.
+    #[serde(default)]
+    pub keys: Vec<Spanned<String>>,
+    /// Every plugin from disk needs a `.sig` by one of `keys`.
+    pub require_signatures: Option<bool>,
+    /// Every plugin from disk must match a `sha256` pin (implied by any pin).
+    pub require_pins: Option<bool>,
 }
 
 /// What the whole server may do.
@@ -104,6 +120,8 @@ pub struct PluginSection {
     /// This plugin's own tier ceiling: `read`, `moderate` or `destructive`; at most the
     /// server's.
     pub tier: Option<Spanned<String>>,
+    /// The sha256 of the only file that may load under this name.
+    pub sha256: Option<Spanned<String>>,
 }
 
 /// A policy file that cannot be used, with the place that is wrong.
@@ -120,6 +138,7 @@ pub struct Loaded {
     pub file: PolicyFile,
     pub grants: BTreeMap<String, CapabilitySet>,
     pub plugin_ceilings: BTreeMap<String, Tier>,
+    pub trust: TrustPolicy,
 }
 
 /// Reads and checks `path`. `server_ceiling` is the ceiling after command-line flags,
@@ -146,6 +165,7 @@ pub fn parse(text: &str, server_ceiling: impl Fn(&PolicyFile) -> Tier) -> Result
     let at = |span: std::ops::Range<usize>| line_of(text, span.start);
     let mut grants = BTreeMap::new();
     let mut plugin_ceilings = BTreeMap::new();
+    let mut trust = TrustPolicy::default();
     for (plugin, section) in &file.plugins {
         if let Some(list) = &section.grants {
             let mut set = CapabilitySet::EMPTY;
@@ -175,11 +195,42 @@ pub fn parse(text: &str, server_ceiling: impl Fn(&PolicyFile) -> Tier) -> Result
             }
             plugin_ceilings.insert(plugin.clone(), parsed);
         }
+        if let Some(pin) = &section.sha256 {
+            let digest = pin.get_ref();
+            if digest.len() != 64
+                || !digest
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+            {
+                return Err(format!(
+                    "line {}: plugins.{plugin}.sha256 is not 64 lowercase hex digits",
+                    at(pin.span())
+                ));
+            }
+            if let Some(other) = trust.pins.insert(digest.clone(), plugin.clone()) {
+                return Err(format!(
+                    "line {}: plugins.{plugin}.sha256 is also the pin of plugin `{other}`",
+                    at(pin.span())
+                ));
+            }
+        }
+    }
+    for key in &file.trust.keys {
+        trust.keys.push(
+            parse_public_key(key.get_ref())
+                .map_err(|err| format!("line {}: trust.keys: {err}", at(key.span())))?,
+        );
+    }
+    trust.require_signatures = file.trust.require_signatures.unwrap_or(false);
+    trust.require_pins = file.trust.require_pins.unwrap_or(false);
+    if trust.require_signatures && trust.keys.is_empty() {
+        return Err("trust.require_signatures is true but trust.keys lists no key".into());
     }
     Ok(Loaded {
         file,
         grants,
         plugin_ceilings,
+        trust,
     })
 }
 

@@ -10,6 +10,7 @@ mod lifecycle;
 mod policy;
 mod protocol;
 mod sandbox;
+mod trust;
 
 use std::path::{Path, PathBuf};
 

@@ -130,17 +130,7 @@ impl Runtime {
             .map_err(wasm_error)
             .context("not a valid wasm32-wasip2 component")?;
 
-        let mut requested = CapabilitySet::EMPTY;
-        let mut foreign = Vec::new();
-        for (name, _) in component.component_type().imports(&self.engine) {
-            if let Some(cap) = Capability::from_import(name) {
-                requested.insert(cap);
-            } else if !name.starts_with(crate::bindings::WIT_PACKAGE_NAMESPACE)
-                && !name.starts_with("wasi:")
-            {
-                foreign.push(name.to_string());
-            }
-        }
+        let Imports { requested, foreign } = imports_of(&self.engine, &component);
         if !foreign.is_empty() {
             anyhow::bail!(
                 "imports interfaces this host does not provide: {}",
@@ -310,6 +300,36 @@ impl Runtime {
             )),
         }
     }
+}
+
+/// What a component imports: its permission request, and anything this host lacks.
+#[derive(Debug, Clone, Default)]
+pub struct Imports {
+    pub requested: CapabilitySet,
+    pub foreign: Vec<String>,
+}
+
+fn imports_of(engine: &Engine, component: &wasmtime::component::Component) -> Imports {
+    let mut imports = Imports::default();
+    for (name, _) in component.component_type().imports(engine) {
+        if let Some(cap) = Capability::from_import(name) {
+            imports.requested.insert(cap);
+        } else if !name.starts_with(crate::bindings::WIT_PACKAGE_NAMESPACE)
+            && !name.starts_with("wasi:")
+        {
+            imports.foreign.push(name.to_string());
+        }
+    }
+    imports
+}
+
+/// Reads a component's imports without instantiating or running it.
+pub fn inspect_imports(wasm: &[u8]) -> anyhow::Result<Imports> {
+    let engine = engine::new_engine().map_err(wasm_error)?;
+    let component = wasmtime::component::Component::from_binary(&engine, wasm)
+        .map_err(wasm_error)
+        .context("not a valid wasm32-wasip2 component")?;
+    Ok(imports_of(&engine, &component))
 }
 
 /// wasmtime 48's error is not `anyhow::Error`; keep its whole cause chain in the text.
