@@ -89,12 +89,14 @@ async fn only_signed_pinned_plugins_load() {
     );
 }
 
+/// What is in probe.wasm, whether it is signed, the pins, and why it must be refused.
+type Case<'a> = (&'a str, bool, Vec<(&'a str, String)>, &'a str);
+
 #[tokio::test]
 async fn altered_unsigned_and_misnamed_plugins_are_refused() {
     let keys = tempfile::tempdir().unwrap();
     let (secret, public) = keygen(keys.path());
-    // (what is in probe.wasm, is it signed, the pins) → the reason it is refused.
-    let cases: [(&str, bool, Vec<(&str, String)>, &str); 3] = [
+    let cases: [Case; 3] = [
         // Another file under the pinned plugin's file name: its digest matches no pin.
         (
             HELLO_WASM,
