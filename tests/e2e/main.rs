@@ -3,6 +3,7 @@
 //! test images exist). Linked into one test binary on purpose: one build, one place.
 
 mod bad_input;
+mod containers_more;
 mod engine;
 mod gating;
 mod lifecycle;
