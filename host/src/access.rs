@@ -22,6 +22,9 @@ pub struct CallAccess {
     pub rules: Arc<ArgumentPolicy>,
     pub docker_calls_left: u32,
     pub log_messages_left: u32,
+    /// When the call's deadline passes; primitives that wait (for a container to stop)
+    /// end their wait before it, so the plugin can still answer.
+    pub deadline: tokio::time::Instant,
 }
 
 impl CallAccess {

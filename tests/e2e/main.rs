@@ -4,6 +4,7 @@
 
 mod audit;
 mod bad_input;
+mod containers_more;
 mod engine;
 mod gating;
 mod lifecycle;

@@ -1,29 +1,42 @@
-//! `containers-manage`: create, start, stop. Moderate tier: changes state, deletes
-//! nothing. Argument policy lives here: what a spec may ask of the engine.
+//! `containers-manage`: create, start, stop, restart, pause, unpause, kill, rename and a
+//! bounded wait. Moderate tier: changes state, deletes nothing. Argument policy is applied
+//! here: what a spec may ask of the engine, under the operator's rules.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, HostConfig, PortBinding as EnginePortBinding, RestartPolicy,
-    RestartPolicyNameEnum,
+    ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding as EnginePortBinding,
+    RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
-    CreateContainerOptionsBuilder, InspectContainerOptions, StartContainerOptions,
-    StopContainerOptionsBuilder,
+    CreateContainerOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
+    RenameContainerOptionsBuilder, RestartContainerOptionsBuilder, StartContainerOptions,
+    StopContainerOptionsBuilder, WaitContainerOptionsBuilder,
 };
+use futures_util::StreamExt;
 
-use super::engine_call;
 use super::labels;
+use super::mounts::engine_mounts;
 use super::refs::container_ref;
+use super::signals::parse_signal;
+use super::{engine_call, map_error};
 use crate::access::CallAccess;
+use crate::argument_policy::{ArgumentPolicy, NO_NEW_PRIVILEGES, Resources, default_log_config};
 use crate::bindings::DockerError;
-use crate::bindings::bulkhead::plugin::containers_manage::Host;
+use crate::bindings::bulkhead::plugin::containers_manage::{Host, WaitResult};
 use crate::bindings::bulkhead::plugin::types::{ContainerSpec, CreatedContainer};
 use crate::capabilities::Capability;
+use crate::sanitize::one_line;
 
 /// The engine's own minimum for a memory limit.
 const MIN_MEMORY_BYTES: i64 = 6 << 20;
 const MAX_STOP_TIMEOUT_SECS: u32 = 120;
+/// Longest wait for a container to stop: a tool call has a 30-s deadline by default,
+/// and a wait ends [`WAIT_MARGIN`] before the call's deadline whatever it is.
+pub const MAX_WAIT_SECS: u32 = 25;
+/// Time left after a wait for the plugin to answer (and, for a run, fetch the logs).
+const WAIT_MARGIN: Duration = Duration::from_secs(5);
 
 impl Host for CallAccess {
     async fn create_container(
@@ -31,7 +44,7 @@ impl Host for CallAccess {
         spec: ContainerSpec,
     ) -> Result<CreatedContainer, DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let (name, body) = create_request(spec, &self.plugin)?;
+        let (name, body) = create_request(spec, &self.plugin, &self.rules)?;
         let mut options = CreateContainerOptionsBuilder::new();
         if let Some(name) = &name {
             options = options.name(name);
@@ -79,13 +92,8 @@ impl Host for CallAccess {
         let docker = self.authorize(Capability::ContainersManage).await?;
         let target = container_ref(&target)?;
         let mut options = StopContainerOptionsBuilder::new();
-        if let Some(secs) = timeout_secs {
-            if secs > MAX_STOP_TIMEOUT_SECS {
-                return Err(DockerError::Invalid(format!(
-                    "stop timeout is at most {MAX_STOP_TIMEOUT_SECS} s"
-                )));
-            }
-            options = options.t(secs as i32);
+        if let Some(secs) = stop_timeout(timeout_secs)? {
+            options = options.t(secs);
         }
         engine_call(
             &self.docker,
@@ -93,13 +101,156 @@ impl Host for CallAccess {
         )
         .await
     }
+
+    async fn restart_container(
+        &mut self,
+        target: String,
+        timeout_secs: Option<u32>,
+    ) -> Result<(), DockerError> {
+        let docker = self.authorize(Capability::ContainersManage).await?;
+        let target = container_ref(&target)?;
+        let mut options = RestartContainerOptionsBuilder::new();
+        if let Some(secs) = stop_timeout(timeout_secs)? {
+            options = options.t(secs);
+        }
+        engine_call(
+            &self.docker,
+            docker.restart_container(target, Some(options.build())),
+        )
+        .await
+    }
+
+    async fn pause_container(&mut self, target: String) -> Result<(), DockerError> {
+        let docker = self.authorize(Capability::ContainersManage).await?;
+        let target = container_ref(&target)?;
+        engine_call(&self.docker, docker.pause_container(target)).await
+    }
+
+    async fn unpause_container(&mut self, target: String) -> Result<(), DockerError> {
+        let docker = self.authorize(Capability::ContainersManage).await?;
+        let target = container_ref(&target)?;
+        engine_call(&self.docker, docker.unpause_container(target))
+            .await
+            .map_err(|err| match err {
+                // Engine 20.10 answers 500 for this state error; later engines say 409.
+                DockerError::Engine(text) if text.contains("is not paused") => {
+                    DockerError::Conflict(text)
+                }
+                other => other,
+            })
+    }
+
+    async fn kill_container(
+        &mut self,
+        target: String,
+        signal: Option<String>,
+    ) -> Result<(), DockerError> {
+        let docker = self.authorize(Capability::ContainersManage).await?;
+        let target = container_ref(&target)?;
+        let signal = parse_signal(signal.as_deref())?;
+        let options = KillContainerOptionsBuilder::new().signal(&signal).build();
+        engine_call(&self.docker, docker.kill_container(target, Some(options))).await
+    }
+
+    async fn rename_container(
+        &mut self,
+        target: String,
+        new_name: String,
+    ) -> Result<(), DockerError> {
+        let docker = self.authorize(Capability::ContainersManage).await?;
+        let target = container_ref(&target)?;
+        let new_name = new_name.strip_prefix('/').unwrap_or(&new_name);
+        validate_name(new_name)?;
+        let options = RenameContainerOptionsBuilder::new().name(new_name).build();
+        engine_call(&self.docker, docker.rename_container(target, options)).await
+    }
+
+    async fn wait_container(
+        &mut self,
+        target: String,
+        timeout_secs: u32,
+    ) -> Result<WaitResult, DockerError> {
+        let docker = self.authorize(Capability::ContainersManage).await?;
+        let target = container_ref(&target)?;
+        if !(1..=MAX_WAIT_SECS).contains(&timeout_secs) {
+            return Err(DockerError::Invalid(format!(
+                "a wait lasts 1-{MAX_WAIT_SECS} s (the host ends it before the call's deadline); call again to wait longer"
+            )));
+        }
+        let options = WaitContainerOptionsBuilder::new()
+            .condition("not-running")
+            .build();
+        // Never past the call's own deadline (shorter under a small --call-timeout).
+        let limit = Duration::from_secs(u64::from(timeout_secs)).min(
+            self.deadline
+                .saturating_duration_since(tokio::time::Instant::now())
+                .saturating_sub(WAIT_MARGIN),
+        );
+        let mut stream = docker.wait_container(target, Some(options));
+        let waited = tokio::time::timeout(limit, stream.next()).await;
+        let answer = match waited {
+            // Reaching the limit is an answer, not an error: the container runs on.
+            Err(_elapsed) => {
+                return Ok(WaitResult {
+                    exit_code: None,
+                    still_running: true,
+                    error: None,
+                });
+            }
+            Ok(answer) => answer,
+        };
+        match answer {
+            Some(Ok(response)) => Ok(WaitResult {
+                exit_code: Some(response.status_code),
+                still_running: false,
+                error: response
+                    .error
+                    .and_then(|e| e.message)
+                    .filter(|m| !m.is_empty())
+                    .map(|m| one_line(&m, 512)),
+            }),
+            // bollard reports a non-zero exit as an error; to a waiter it is the answer.
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { error, code })) => {
+                Ok(WaitResult {
+                    exit_code: Some(code),
+                    still_running: false,
+                    error: Some(error)
+                        .filter(|e| !e.is_empty())
+                        .map(|e| one_line(&e, 512)),
+                })
+            }
+            Some(Err(err)) => {
+                let mapped = map_error(err);
+                if matches!(mapped, DockerError::Unavailable(_)) {
+                    self.docker.reset().await;
+                }
+                Err(mapped)
+            }
+            None => Err(DockerError::Engine(
+                "the engine ended the wait without an answer".into(),
+            )),
+        }
+    }
 }
 
-/// Turns a plugin's spec into an engine request, refusing what the policy forbids.
-/// Pure, so every rule has a table test.
+/// The engine's `t` for a stop or restart: at most two minutes.
+fn stop_timeout(timeout_secs: Option<u32>) -> Result<Option<i32>, DockerError> {
+    match timeout_secs {
+        None => Ok(None),
+        Some(secs) if secs <= MAX_STOP_TIMEOUT_SECS => Ok(Some(secs as i32)),
+        Some(_) => Err(DockerError::Invalid(format!(
+            "stop timeout is at most {MAX_STOP_TIMEOUT_SECS} s"
+        ))),
+    }
+}
+
+/// Turns a plugin's spec into an engine request, refusing what the operator's `rules`
+/// forbid and filling in their defaults. Pure apart from the rules' filesystem look-ups
+/// (bind sources), so every rule has a table test.
 pub(super) fn create_request(
     spec: ContainerSpec,
     plugin: &str,
+    rules: &ArgumentPolicy,
 ) -> Result<(Option<String>, ContainerCreateBody), DockerError> {
     let image = spec.image.trim();
     if image.is_empty()
@@ -151,13 +302,8 @@ pub(super) fn create_request(
         }
         let key = format!("{}/{protocol}", port.container_port);
         exposed.push(key.clone());
-        let host_ip = match port.host_ip.as_deref().map(str::trim) {
-            None | Some("") => "127.0.0.1".to_string(),
-            Some(ip) => ip
-                .parse::<std::net::IpAddr>()
-                .map_err(|_| DockerError::Invalid(format!("`{ip}` is not an IP address")))?
-                .to_string(),
-        };
+        // Loopback unless the operator allows public ports; omitted = 127.0.0.1.
+        let host_ip = rules.check_port(port.host_ip.as_deref(), port.host_port)?;
         bindings
             .entry(key)
             .or_insert_with(|| Some(Vec::new()))
@@ -176,12 +322,14 @@ pub(super) fn create_request(
             "`memory` must be at least {MIN_MEMORY_BYTES} bytes (6 MiB)"
         )));
     }
-    if spec.nano_cpus.is_some_and(|n| n <= 0) {
-        return Err(DockerError::Invalid("`cpus` must be positive".into()));
-    }
-    if spec.pids_limit.is_some_and(|n| n <= 0) {
-        return Err(DockerError::Invalid("`pids_limit` must be positive".into()));
-    }
+    // Ceilings refuse, never clamp; omitted limits get the operator's defaults.
+    let resources = rules.resources(Resources {
+        memory_bytes: spec.memory_bytes,
+        nano_cpus: spec.nano_cpus,
+        pids_limit: spec.pids_limit,
+    })?;
+    let mounts = engine_mounts(spec.mounts, rules, plugin)?;
+    let (log_driver, log_options) = default_log_config();
     let restart_policy = spec
         .restart_policy
         .as_deref()
@@ -189,13 +337,26 @@ pub(super) fn create_request(
         .transpose()?;
 
     let host_config = HostConfig {
-        memory: spec.memory_bytes,
-        nano_cpus: spec.nano_cpus,
-        pids_limit: spec.pids_limit,
+        memory: resources.memory_bytes,
+        nano_cpus: resources.nano_cpus,
+        pids_limit: resources.pids_limit,
         readonly_rootfs: Some(spec.read_only_rootfs),
         network_mode,
         port_bindings: (!bindings.is_empty()).then_some(bindings),
+        mounts: (!mounts.is_empty()).then_some(mounts),
         restart_policy,
+        // Rotation, so a chatty container cannot fill the host's disk.
+        log_config: Some(HostConfigLogConfig {
+            typ: Some(log_driver.to_string()),
+            config: Some(
+                log_options
+                    .into_iter()
+                    .map(|(key, value)| (key.to_string(), value.to_string()))
+                    .collect(),
+            ),
+        }),
+        // setuid binaries in the image cannot gain privileges.
+        security_opt: Some(vec![NO_NEW_PRIVILEGES.to_string()]),
         // Spelled out so a reader sees what the typed spec can never turn on.
         privileged: Some(false),
         ..Default::default()
@@ -284,7 +445,9 @@ fn parse_restart_policy(text: &str) -> Result<RestartPolicy, DockerError> {
 mod tests {
     use super::labels::{MANAGED_LABEL, PLUGIN_LABEL};
     use super::*;
-    use crate::bindings::bulkhead::plugin::types::{KeyValue, PortBinding};
+    use crate::argument_policy::DEFAULT_PIDS_LIMIT;
+    use crate::bindings::bulkhead::plugin::types::{KeyValue, MountKind, MountSpec, PortBinding};
+    use bollard::models::MountType;
 
     fn spec(image: &str) -> ContainerSpec {
         ContainerSpec {
@@ -304,6 +467,7 @@ mod tests {
             pids_limit: None,
             read_only_rootfs: false,
             restart_policy: None,
+            mounts: vec![],
         }
     }
 
@@ -316,7 +480,7 @@ mod tests {
             host_ip: None,
             host_port: Some(8080),
         }];
-        let (_, body) = create_request(request, "containers").unwrap();
+        let (_, body) = create_request(request, "containers", &ArgumentPolicy::default()).unwrap();
         let labels = body.labels.unwrap();
         assert_eq!(labels.get(MANAGED_LABEL).map(String::as_str), Some("true"));
         assert_eq!(
@@ -336,7 +500,7 @@ mod tests {
         let denied = |mutate: fn(&mut ContainerSpec)| {
             let mut request = spec("busybox");
             mutate(&mut request);
-            create_request(request, "p")
+            create_request(request, "p", &ArgumentPolicy::default())
         };
         assert!(matches!(
             denied(|s| s.network = Some("host".into())),
@@ -382,6 +546,263 @@ mod tests {
             }]),
             Err(DockerError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn defaults_are_applied_when_omitted() {
+        let (_, body) = create_request(spec("busybox"), "p", &ArgumentPolicy::default()).unwrap();
+        let host = body.host_config.unwrap();
+        assert_eq!(host.pids_limit, Some(DEFAULT_PIDS_LIMIT));
+        assert_eq!(host.memory, None);
+        assert_eq!(host.security_opt, Some(vec![NO_NEW_PRIVILEGES.to_string()]));
+        let log = host.log_config.unwrap();
+        assert_eq!(log.typ.as_deref(), Some("json-file"));
+        let log_options = log.config.unwrap();
+        assert_eq!(log_options["max-size"], "10m");
+        assert_eq!(log_options["max-file"], "3");
+        assert_eq!(host.mounts, None);
+
+        let capped = ArgumentPolicy {
+            max_memory_bytes: Some(64 << 20),
+            ..ArgumentPolicy::default()
+        };
+        let (_, body) = create_request(spec("busybox"), "p", &capped).unwrap();
+        assert_eq!(body.host_config.unwrap().memory, Some(64 << 20));
+    }
+
+    fn mount(kind: MountKind, source: Option<&str>, target: &str) -> MountSpec {
+        MountSpec {
+            kind,
+            source: source.map(str::to_string),
+            target: target.into(),
+            read_only: false,
+            volume_driver: None,
+            volume_options: vec![],
+            tmpfs_size_bytes: None,
+        }
+    }
+
+    fn kv(key: &str, value: &str) -> KeyValue {
+        KeyValue {
+            key: key.into(),
+            value: value.into(),
+        }
+    }
+
+    /// Which answer a policy case expects.
+    #[derive(Debug, PartialEq)]
+    enum Want {
+        Ok,
+        Invalid,
+        /// Denied, naming this rule.
+        Denied(String),
+    }
+
+    fn outcome(result: Result<(Option<String>, ContainerCreateBody), DockerError>) -> Want {
+        match result {
+            Ok(_) => Want::Ok,
+            Err(DockerError::Invalid(_)) => Want::Invalid,
+            Err(DockerError::Denied(text)) => {
+                let rule = text
+                    .split("(rule: ")
+                    .nth(1)
+                    .and_then(|rest| rest.split([';', ')']).next())
+                    .unwrap_or("?")
+                    .to_string();
+                Want::Denied(rule)
+            }
+            Err(other) => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn the_operator_policy_by_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let allowed = dir.path().join("allowed");
+        std::fs::create_dir_all(allowed.join("data")).unwrap();
+        std::os::unix::fs::symlink("/etc", allowed.join("to-etc")).unwrap();
+        let data = allowed.join("data").display().to_string();
+        let to_etc = allowed.join("to-etc").display().to_string();
+        let outside = dir.path().display().to_string();
+        let rules = ArgumentPolicy {
+            max_memory_bytes: Some(1 << 30),
+            ..ArgumentPolicy::default()
+        }
+        .with_bind_roots([&allowed])
+        .unwrap();
+
+        let port = |ip: Option<&str>, host_port: Option<u16>| PortBinding {
+            container_port: 80,
+            protocol: "tcp".into(),
+            host_ip: ip.map(str::to_string),
+            host_port,
+        };
+        let with = |mutate: &dyn Fn(&mut ContainerSpec)| {
+            let mut request = spec("busybox");
+            mutate(&mut request);
+            outcome(create_request(request, "p", &rules))
+        };
+        let mounts = |list: Vec<MountSpec>| with(&move |s| s.mounts = list.clone());
+        let bind = |source: &str| mount(MountKind::Bind, Some(source), "/data");
+        let volume_with = |options: &[(&str, &str)]| {
+            let mut m = mount(MountKind::Volume, Some("v1"), "/data");
+            m.volume_options = options.iter().map(|(k, v)| kv(k, v)).collect();
+            m
+        };
+
+        let cases: Vec<(&str, Want)> = vec![
+            ("bind under the allowed dir", mounts(vec![bind(&data)])),
+            ("bind outside", mounts(vec![bind(&outside)])),
+            ("bind /etc", mounts(vec![bind("/etc")])),
+            ("symlink to /etc", mounts(vec![bind(&to_etc)])),
+            ("docker socket", mounts(vec![bind("/var/run/docker.sock")])),
+            ("relative bind", mounts(vec![bind("data")])),
+            (
+                "bind without source",
+                mounts(vec![mount(MountKind::Bind, None, "/x")]),
+            ),
+            (
+                "volume type=none,o=bind,device=/etc",
+                mounts(vec![volume_with(&[
+                    ("type", "none"),
+                    ("o", "bind"),
+                    ("device", "/etc"),
+                ])]),
+            ),
+            (
+                "volume o=bind,device=/etc",
+                mounts(vec![volume_with(&[("o", "bind"), ("device", "/etc")])]),
+            ),
+            (
+                "volume nfs",
+                mounts(vec![volume_with(&[("type", "nfs"), ("device", ":/x")])]),
+            ),
+            ("plain named volume", mounts(vec![volume_with(&[])])),
+            (
+                "anonymous volume",
+                mounts(vec![mount(MountKind::Volume, None, "/v")]),
+            ),
+            (
+                "bad volume name",
+                mounts(vec![mount(MountKind::Volume, Some("../x"), "/v")]),
+            ),
+            ("tmpfs", mounts(vec![mount(MountKind::Tmpfs, None, "/run")])),
+            (
+                "tmpfs with source",
+                mounts(vec![mount(MountKind::Tmpfs, Some("x"), "/run")]),
+            ),
+            (
+                "duplicate target",
+                mounts(vec![
+                    mount(MountKind::Tmpfs, None, "/a/b"),
+                    mount(MountKind::Volume, None, "/a//b/"),
+                ]),
+            ),
+            (
+                "relative target",
+                mounts(vec![mount(MountKind::Tmpfs, None, "run")]),
+            ),
+            ("target /", mounts(vec![mount(MountKind::Tmpfs, None, "/")])),
+            (
+                "target with ..",
+                mounts(vec![mount(MountKind::Tmpfs, None, "/a/../etc")]),
+            ),
+            (
+                "loopback port",
+                with(&|s| s.ports = vec![port(None, Some(8080))]),
+            ),
+            (
+                "0.0.0.0",
+                with(&|s| s.ports = vec![port(Some("0.0.0.0"), Some(8080))]),
+            ),
+            (
+                "host port 80",
+                with(&|s| s.ports = vec![port(None, Some(80))]),
+            ),
+            (
+                "memory at ceiling",
+                with(&|s| s.memory_bytes = Some(1 << 30)),
+            ),
+            (
+                "memory above ceiling",
+                with(&|s| s.memory_bytes = Some((1 << 30) + 1)),
+            ),
+        ];
+        let expected = [
+            Want::Ok,
+            Want::Denied("bind-outside-allowed-dirs".into()),
+            Want::Denied("sensitive-path".into()),
+            Want::Denied("sensitive-path".into()),
+            Want::Denied("sensitive-path".into()),
+            Want::Invalid,
+            Want::Invalid,
+            Want::Denied("sensitive-path".into()),
+            Want::Denied("sensitive-path".into()),
+            Want::Denied("volume-driver-opts".into()),
+            Want::Ok,
+            Want::Ok,
+            Want::Invalid,
+            Want::Ok,
+            Want::Invalid,
+            Want::Invalid,
+            Want::Invalid,
+            Want::Invalid,
+            Want::Invalid,
+            Want::Ok,
+            Want::Denied("public-port".into()),
+            Want::Denied("privileged-port".into()),
+            Want::Ok,
+            Want::Denied("memory-ceiling".into()),
+        ];
+        assert_eq!(cases.len(), expected.len());
+        for ((case, got), want) in cases.into_iter().zip(expected) {
+            assert_eq!(got, want, "{case}");
+        }
+    }
+
+    #[test]
+    fn mounts_reach_the_engine_resolved_and_labelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let allowed = dir.path().join("allowed");
+        std::fs::create_dir_all(allowed.join("data")).unwrap();
+        std::os::unix::fs::symlink(allowed.join("data"), allowed.join("link")).unwrap();
+        let rules = ArgumentPolicy::default()
+            .with_bind_roots([&allowed])
+            .unwrap();
+        let canonical_data = std::fs::canonicalize(allowed.join("data")).unwrap();
+        let mut request = spec("busybox");
+        let mut bind = mount(
+            MountKind::Bind,
+            Some(&allowed.join("link").display().to_string()),
+            "/data",
+        );
+        bind.read_only = true;
+        let mut tmpfs = mount(MountKind::Tmpfs, None, "/scratch");
+        tmpfs.tmpfs_size_bytes = Some(1 << 20);
+        request.mounts = vec![
+            bind,
+            mount(MountKind::Volume, Some("cache"), "/cache"),
+            tmpfs,
+        ];
+        let (_, body) = create_request(request, "containers", &rules).unwrap();
+        let mounts = body.host_config.unwrap().mounts.unwrap();
+        assert_eq!(mounts[0].typ, Some(MountType::BIND));
+        assert_eq!(
+            mounts[0].source.as_deref(),
+            Some(canonical_data.to_str().unwrap()),
+            "the symlink is resolved before the engine sees it"
+        );
+        assert_eq!(mounts[0].read_only, Some(true));
+        let volume = mounts[1].volume_options.clone().unwrap();
+        assert_eq!(
+            volume.labels.unwrap().get(PLUGIN_LABEL).map(String::as_str),
+            Some("containers")
+        );
+        assert_eq!(volume.driver_config, None);
+        assert_eq!(
+            mounts[2].tmpfs_options.clone().unwrap().size_bytes,
+            Some(1 << 20)
+        );
     }
 
     #[test]

@@ -1,31 +1,41 @@
-//! `containers-read`: list, inspect, logs. Safe tier.
+//! `containers-read`: list, inspect, logs, stats, top, changes. Safe tier.
 
 use std::collections::HashMap;
 
+use bollard::models::{ChangeType, ContainerTopResponse, FilesystemChange};
 use bollard::models::{ContainerInspectResponse, ContainerSummary as EngineSummary, PortMap};
 use bollard::query_parameters::{
-    InspectContainerOptions, ListContainersOptionsBuilder, LogsOptionsBuilder,
+    InspectContainerOptions, ListContainersOptionsBuilder, LogsOptionsBuilder, StatsOptionsBuilder,
+    TopOptions,
 };
 use futures_util::StreamExt;
 
 use super::paging::{clamp_or_default, paginate};
 use super::refs::container_ref;
+use super::stats::stats_from_engine;
 use super::{engine_call, map_error};
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
-use crate::bindings::bulkhead::plugin::containers_read::Host;
+use crate::bindings::bulkhead::plugin::containers_read::{
+    ChangeKind, ChangePage, FsChange, Host, ProcessList, ResourceUsage,
+};
 use crate::bindings::bulkhead::plugin::types::{
     ContainerDetails, ContainerPage, ContainerState, ContainerSummary, KeyValue, ListFilter,
     LogChunk, LogOptions, MountInfo, NetworkAttachment, PageRequest, PortBinding,
 };
 use crate::capabilities::Capability;
 use crate::redact::{redact_args, redact_command_line, redact_env_entry, redact_label};
-use crate::sanitize::{keep_tail, strip_controls};
+use crate::sanitize::{keep_tail, one_line, strip_controls, truncate_at_char};
 
 const DEFAULT_TAIL: u32 = 100;
 const MAX_TAIL: u32 = 10_000;
 const DEFAULT_LOG_BYTES: u32 = 64 << 10;
 const MAX_LOG_BYTES: u32 = 1 << 20;
+const DEFAULT_TOP_ROWS: u32 = 100;
+const MAX_TOP_ROWS: u32 = 1000;
+/// Longest cell of a process row (a command line can be as long as the kernel allows).
+const MAX_TOP_CELL_BYTES: usize = 1024;
+const MAX_PATH_BYTES: usize = 4096;
 
 impl Host for CallAccess {
     async fn list_containers(
@@ -116,6 +126,125 @@ impl Host for CallAccess {
             text: kept.to_string(),
             truncated,
         })
+    }
+
+    async fn container_stats(&mut self, target: String) -> Result<ResourceUsage, DockerError> {
+        let docker = self.authorize(Capability::ContainersRead).await?;
+        let target = container_ref(&target)?;
+        // Not one-shot: the engine then samples twice (about a second apart), which the
+        // CPU share needs; `stream(false)` makes it one answer.
+        let options = StatsOptionsBuilder::new()
+            .stream(false)
+            .one_shot(false)
+            .build();
+        let mut stream = docker.stats(target, Some(options));
+        match stream.next().await {
+            Some(Ok(sample)) => Ok(stats_from_engine(&sample)),
+            Some(Err(err)) => {
+                let mapped = map_error(err);
+                if matches!(mapped, DockerError::Unavailable(_)) {
+                    self.docker.reset().await;
+                }
+                Err(mapped)
+            }
+            None => Err(DockerError::Engine(
+                "the engine sent no stats sample".into(),
+            )),
+        }
+    }
+
+    async fn container_top(
+        &mut self,
+        target: String,
+        max_rows: u32,
+    ) -> Result<ProcessList, DockerError> {
+        let docker = self.authorize(Capability::ContainersRead).await?;
+        let target = container_ref(&target)?;
+        let max_rows = clamp_or_default(max_rows, DEFAULT_TOP_ROWS, MAX_TOP_ROWS) as usize;
+        // Default `ps` arguments only: `ps_args` is a command line the engine runs.
+        let top = engine_call(
+            &self.docker,
+            docker.top_processes(target, None::<TopOptions>),
+        )
+        .await?;
+        Ok(process_list(top, max_rows))
+    }
+
+    async fn container_changes(
+        &mut self,
+        target: String,
+        page: PageRequest,
+    ) -> Result<ChangePage, DockerError> {
+        let docker = self.authorize(Capability::ContainersRead).await?;
+        let target = container_ref(&target)?;
+        let mut all = engine_call(&self.docker, docker.container_changes(target))
+            .await?
+            .unwrap_or_default();
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        let page = paginate(all, &page)?.map(change_from_engine);
+        Ok(ChangePage {
+            items: page.items,
+            total: page.total,
+            next_cursor: page.next_cursor,
+        })
+    }
+}
+
+/// The rows `ps` printed, capped, cleaned and with secret-looking arguments redacted.
+fn process_list(top: ContainerTopResponse, max_rows: usize) -> ProcessList {
+    let titles: Vec<String> = top
+        .titles
+        .unwrap_or_default()
+        .iter()
+        .map(|title| one_line(title, 64))
+        .collect();
+    // `ps -ef` calls it CMD, `ps aux` COMMAND; busybox's ps, COMMAND too.
+    let command_column = titles
+        .iter()
+        .position(|title| matches!(title.as_str(), "CMD" | "COMMAND" | "ARGS"));
+    let processes = top.processes.unwrap_or_default();
+    let total = u32::try_from(processes.len()).unwrap_or(u32::MAX);
+    let truncated = processes.len() > max_rows;
+    let processes = processes
+        .into_iter()
+        .take(max_rows)
+        .map(|row| {
+            row.into_iter()
+                .enumerate()
+                .map(|(column, cell)| {
+                    let cell = if Some(column) == command_column {
+                        redact_command_line(&cell)
+                    } else {
+                        cell
+                    };
+                    one_line(&cell, MAX_TOP_CELL_BYTES)
+                })
+                .collect()
+        })
+        .collect();
+    ProcessList {
+        titles,
+        processes,
+        total,
+        truncated,
+    }
+}
+
+fn change_from_engine(change: FilesystemChange) -> FsChange {
+    // A file name may hold any byte but `/` and NUL; show control characters as `?` so
+    // one path stays one line without changing its length.
+    let shown: String = change
+        .path
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    FsChange {
+        path: truncate_at_char(&shown, MAX_PATH_BYTES).to_string(),
+        kind: match change.kind {
+            ChangeType::_0 => ChangeKind::Modified,
+            ChangeType::_1 => ChangeKind::Added,
+            ChangeType::_2 => ChangeKind::Deleted,
+        },
     }
 }
 
@@ -343,6 +472,39 @@ mod tests {
         );
         assert_eq!(entrypoint, ["mysql"]);
         assert_eq!(cmd, ["-uroot", "-p<redacted>"]);
+    }
+
+    #[test]
+    fn process_rows_are_capped_cleaned_and_redacted() {
+        let row = |pid: &str, cmd: &str| vec![pid.to_string(), cmd.to_string()];
+        let top = ContainerTopResponse {
+            titles: Some(vec!["PID".into(), "COMMAND".into()]),
+            processes: Some(vec![
+                row("1", "mysqld --password=hunter2"),
+                row("2", "sh -c \u{1b}[31mecho\nhi"),
+                row("3", "sleep 300"),
+            ]),
+        };
+        let list = process_list(top, 2);
+        assert_eq!(list.titles, ["PID", "COMMAND"]);
+        assert_eq!((list.total, list.truncated), (3, true));
+        assert_eq!(list.processes.len(), 2);
+        assert!(
+            !list.processes[0][1].contains("hunter2"),
+            "{:?}",
+            list.processes
+        );
+        assert_eq!(list.processes[1][1], "sh -c echo hi");
+    }
+
+    #[test]
+    fn changes_keep_paths_on_one_line() {
+        let change = change_from_engine(FilesystemChange {
+            path: "/tmp/a\nb".into(),
+            kind: ChangeType::_1,
+        });
+        assert_eq!(change.path, "/tmp/a?b");
+        assert!(matches!(change.kind, ChangeKind::Added));
     }
 
     #[test]

@@ -7,8 +7,11 @@ mod containers_read;
 mod containers_remove;
 mod errors;
 pub mod labels;
+mod mounts;
 pub mod paging;
 pub mod refs;
+mod signals;
+mod stats;
 
 use bollard::Docker;
 use tokio::sync::Mutex;

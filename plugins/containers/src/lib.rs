@@ -11,7 +11,9 @@ use bulkhead_plugin_sdk::{ErrorCode, ToolError};
 mod containers;
 mod render;
 
-use containers::{create, inspect, lifecycle, list, logs};
+use containers::{
+    changes, control, create, inspect, lifecycle, list, logs, prune, run, stats, top, wait,
+};
 
 bulkhead_plugin_sdk::export_tools!(Containers {
     name: "containers",
@@ -20,10 +22,21 @@ bulkhead_plugin_sdk::export_tools!(Containers {
         list::ListContainers,
         inspect::InspectContainer,
         logs::ContainerLogs,
+        stats::ContainerStatsTool,
+        top::ContainerTop,
+        changes::ContainerChanges,
         create::CreateContainer,
+        run::RunContainer,
         lifecycle::StartContainer,
         lifecycle::StopContainer,
+        control::RestartContainer,
+        control::PauseContainer,
+        control::UnpauseContainer,
+        control::KillContainer,
+        control::RenameContainer,
+        wait::WaitContainer,
         lifecycle::RemoveContainer,
+        prune::PruneContainers,
     ],
 });
 

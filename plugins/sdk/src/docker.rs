@@ -5,13 +5,15 @@
 //! Every function returns `Result<_, DockerError>`; `?` in a tool turns the error into a
 //! [`ToolError`](crate::ToolError) with the matching code and a hint.
 
-/// Read-only access to containers: list, inspect, logs (safety tier: read).
+/// Read-only access to containers: list, inspect, logs, stats, top, changes (safety
+/// tier: read).
 pub use crate::bindings::bulkhead::plugin::containers_read;
 
-/// Creating containers and changing their run state (safety tier: moderate).
+/// Creating containers and changing their run state: create, start, stop, restart,
+/// pause, unpause, kill, rename, wait (safety tier: moderate).
 pub use crate::bindings::bulkhead::plugin::containers_manage;
 
-/// Deleting containers (safety tier: destructive).
+/// Deleting containers: remove, prune (safety tier: destructive).
 pub use crate::bindings::bulkhead::plugin::containers_remove;
 
 /// The records shared by the capability interfaces.

@@ -47,6 +47,9 @@ pub mod bindings {
             "bulkhead:plugin/types@0.1.0/page-request": [#[derive(Default)]],
             "bulkhead:plugin/types@0.1.0/log-options": [#[derive(Default)]],
             "bulkhead:plugin/types@0.1.0/container-spec": [#[derive(Default)]],
+            // Enums read as the WIT spells them, not as Rust variant names.
+            "bulkhead:plugin/types@0.1.0/mount-kind": [#[serde(rename_all = "lowercase")]],
+            "bulkhead:plugin/containers-read@0.1.0/change-kind": [#[serde(rename_all = "lowercase")]],
         },
     });
 }

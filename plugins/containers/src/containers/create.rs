@@ -5,7 +5,8 @@
 use std::collections::BTreeMap;
 
 use bulkhead_plugin_sdk::docker::{
-    ContainerSpec, CreatedContainer, DockerError, KeyValue, PortBinding, containers_manage,
+    ContainerSpec, CreatedContainer, DockerError, KeyValue, MountKind, MountSpec, PortBinding,
+    containers_manage,
 };
 use bulkhead_plugin_sdk::{Capability, ErrorCode, Reply, ToolError, TypedTool};
 use schemars::JsonSchema;
@@ -40,6 +41,53 @@ pub struct PortArg {
     /// tcp (default), udp or sctp.
     #[serde(default)]
     protocol: Protocol,
+}
+
+/// A bind, volume or tmpfs mount.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MountArg {
+    /// bind (a host directory; the operator must allow it with --allow-bind), volume
+    /// (named, or anonymous without source) or tmpfs (in memory).
+    #[serde(rename = "type")]
+    kind: MountKind,
+    /// bind: absolute host path. volume: volume name, created if missing (omit for an
+    /// anonymous volume). tmpfs: omit.
+    #[schemars(length(min = 1, max = 4096))]
+    source: Option<String>,
+    /// Absolute path inside the container.
+    #[schemars(regex(pattern = "^/"), length(max = 4096))]
+    target: String,
+    /// Mount read-only.
+    #[serde(default)]
+    read_only: bool,
+    /// volume only: driver of a volume this mount creates (default local).
+    #[schemars(length(min = 1, max = 128))]
+    volume_driver: Option<String>,
+    /// volume only: driver options of a volume this mount creates, as key: value.
+    #[serde(default)]
+    volume_options: BTreeMap<String, String>,
+    /// tmpfs only: size limit in bytes.
+    #[schemars(range(min = 1))]
+    tmpfs_size_bytes: Option<u64>,
+}
+
+impl MountArg {
+    fn spec(self) -> MountSpec {
+        MountSpec {
+            kind: self.kind,
+            source: self.source,
+            target: self.target,
+            read_only: self.read_only,
+            volume_driver: self.volume_driver,
+            volume_options: self
+                .volume_options
+                .into_iter()
+                .map(|(key, value)| KeyValue { key, value })
+                .collect(),
+            tmpfs_size_bytes: self.tmpfs_size_bytes,
+        }
+    }
 }
 
 /// Restart policy of a container.
@@ -113,6 +161,11 @@ pub struct CreateArgs {
     pub read_only: bool,
     /// Restart policy: no, on-failure, always or unless-stopped.
     pub restart_policy: Option<RestartPolicy>,
+    /// Bind, volume and tmpfs mounts (at most 32). Binds and volume options that would
+    /// bind a host path need the operator's --allow-bind; sensitive paths are refused.
+    #[serde(default)]
+    #[schemars(length(max = 32))]
+    pub mounts: Vec<MountArg>,
 }
 
 pub struct CreateContainer;
@@ -123,7 +176,8 @@ impl TypedTool for CreateContainer {
     const DESCRIPTION: &'static str = "Create (but do not start) a container from a local \
         image, like `docker create`. The image must already exist locally; nothing is \
         pulled. Published ports bind 127.0.0.1 unless host_ip says otherwise. Privileged \
-        mode, capabilities, devices and host namespaces cannot be requested. Start it with \
+        mode, capabilities, devices and host namespaces cannot be requested; binds, public \
+        ports and resource limits follow the operator's policy. Start it with \
         docker_start_container.";
     const CAPABILITIES: &'static [Capability] = &[Capability::ContainersManage];
     type Args = CreateArgs;
@@ -178,6 +232,7 @@ pub(crate) fn spec(args: CreateArgs) -> Result<ContainerSpec, ToolError> {
         pids_limit: args.pids_limit,
         read_only_rootfs: args.read_only,
         restart_policy: args.restart_policy.map(|p| p.as_str().to_owned()),
+        mounts: args.mounts.into_iter().map(MountArg::spec).collect(),
     })
 }
 
@@ -208,7 +263,7 @@ pub(crate) fn text(created: &CreatedContainer, image: &str) -> String {
 }
 
 /// A `conflict` on create is almost always the name.
-fn error(err: DockerError) -> ToolError {
+pub(crate) fn error(err: DockerError) -> ToolError {
     let mut mapped = crate::docker_error(err);
     if mapped.code == ErrorCode::Conflict {
         mapped.hint = Some(
