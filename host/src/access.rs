@@ -22,6 +22,9 @@ pub struct CallAccess {
     pub rules: Arc<ArgumentPolicy>,
     pub docker_calls_left: u32,
     pub log_messages_left: u32,
+    /// When the call's wall-clock deadline expires. Primitives that wait (exec) stop
+    /// early enough to clean up and answer before it.
+    pub deadline: tokio::time::Instant,
 }
 
 impl CallAccess {

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod engine;
+mod exec_files;
 mod gating;
 mod lifecycle;
 mod protocol;

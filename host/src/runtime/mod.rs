@@ -224,6 +224,7 @@ impl Runtime {
             rules: Arc::clone(&self.rules),
             docker_calls_left: docker_calls,
             log_messages_left: LOG_MESSAGES_PER_CALL,
+            deadline: tokio::time::Instant::now() + self.limits.call_timeout,
         }
     }
 

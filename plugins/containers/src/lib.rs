@@ -11,7 +11,7 @@ use bulkhead_plugin_sdk::{ErrorCode, ToolError};
 mod containers;
 mod render;
 
-use containers::{create, inspect, lifecycle, list, logs};
+use containers::{create, exec, files, inspect, lifecycle, list, logs};
 
 bulkhead_plugin_sdk::export_tools!(Containers {
     name: "containers",
@@ -24,6 +24,9 @@ bulkhead_plugin_sdk::export_tools!(Containers {
         lifecycle::StartContainer,
         lifecycle::StopContainer,
         lifecycle::RemoveContainer,
+        exec::Exec,
+        files::CopyToContainer,
+        files::CopyFromContainer,
     ],
 });
 
