@@ -135,7 +135,7 @@ pub struct CopyFromArgs {
 pub struct CopiedEntry {
     /// Path relative to the parent of the requested path (`/etc/hosts` gives `hosts`).
     path: String,
-    /// file, directory, symlink, hardlink or other. Links are never followed.
+    /// File, Directory, Symlink, Hardlink or Other. Links are never followed.
     kind: EntryKind,
     /// Size in the container, in bytes (files only).
     size: u64,
