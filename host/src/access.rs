@@ -22,8 +22,8 @@ pub struct CallAccess {
     pub rules: Arc<ArgumentPolicy>,
     pub docker_calls_left: u32,
     pub log_messages_left: u32,
-    /// When the call's deadline passes; primitives that wait (for a container to stop)
-    /// end their wait before it, so the plugin can still answer.
+    /// When the call's wall-clock deadline expires. Primitives that wait (exec, wait,
+    /// run) end their wait early enough to clean up and answer before it.
     pub deadline: tokio::time::Instant,
 }
 

@@ -66,6 +66,8 @@ capability_table! {
     ContainersRead => "containers-read", Read;
     ContainersManage => "containers-manage", Moderate;
     ContainersRemove => "containers-remove", Destructive;
+    ContainersExec => "containers-exec", Moderate;
+    ContainersFiles => "containers-files", Moderate;
 }
 
 // The set is a bit mask.

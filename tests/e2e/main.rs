@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod containers_more;
 mod engine;
+mod exec_files;
 mod gating;
 mod lifecycle;
 mod policy;

@@ -2,16 +2,20 @@
 //! implementing its generated `Host` trait on the per-call state, plus the shared
 //! connection, error mapping and sanitising of what comes back from the engine.
 
+mod containers_exec;
+mod containers_files;
 mod containers_manage;
 mod containers_read;
 mod containers_remove;
 mod errors;
+mod exec_kill;
 pub mod labels;
 mod mounts;
 pub mod paging;
 pub mod refs;
 mod signals;
 mod stats;
+mod tar_archive;
 
 use bollard::Docker;
 use tokio::sync::Mutex;

@@ -12,7 +12,8 @@ mod containers;
 mod render;
 
 use containers::{
-    changes, control, create, inspect, lifecycle, list, logs, prune, run, stats, top, wait,
+    changes, control, create, exec, files, inspect, lifecycle, list, logs, prune, run, stats, top,
+    wait,
 };
 
 bulkhead_plugin_sdk::export_tools!(Containers {
@@ -37,6 +38,9 @@ bulkhead_plugin_sdk::export_tools!(Containers {
         wait::WaitContainer,
         lifecycle::RemoveContainer,
         prune::PruneContainers,
+        exec::Exec,
+        files::CopyToContainer,
+        files::CopyFromContainer,
     ],
 });
 

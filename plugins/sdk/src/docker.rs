@@ -16,6 +16,12 @@ pub use crate::bindings::bulkhead::plugin::containers_manage;
 /// Deleting containers: remove, prune (safety tier: destructive).
 pub use crate::bindings::bulkhead::plugin::containers_remove;
 
+/// Running commands in a running container, killed at a timeout (safety tier: moderate).
+pub use crate::bindings::bulkhead::plugin::containers_exec;
+
+/// Copying files into and out of a container, size-capped (safety tier: moderate).
+pub use crate::bindings::bulkhead::plugin::containers_files;
+
 /// The records shared by the capability interfaces.
 pub use crate::bindings::bulkhead::plugin::types;
 

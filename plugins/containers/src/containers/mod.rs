@@ -1,8 +1,11 @@
-//! Container tools: listing and reading, creating and running, run-state changes.
+//! Container tools: listing and reading, creating and running, run-state changes,
+//! running commands inside, copying files in and out.
 
 pub(crate) mod changes;
 pub(crate) mod control;
 pub(crate) mod create;
+pub(crate) mod exec;
+pub(crate) mod files;
 pub(crate) mod inspect;
 pub(crate) mod lifecycle;
 pub(crate) mod list;
