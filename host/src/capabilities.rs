@@ -66,6 +66,11 @@ capability_table! {
     ContainersRead => "containers-read", Read;
     ContainersManage => "containers-manage", Moderate;
     ContainersRemove => "containers-remove", Destructive;
+    ImagesRead => "images-read", Read;
+    ImagesPull => "images-pull", Moderate;
+    ImagesBuild => "images-build", Moderate;
+    ImagesPush => "images-push", Moderate;
+    ImagesRemove => "images-remove", Destructive;
 }
 
 // The set is a bit mask.

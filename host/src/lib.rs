@@ -16,6 +16,7 @@ pub mod embedded;
 pub mod errors;
 pub mod loader;
 pub mod policy;
+pub mod progress;
 pub mod redact;
 pub mod router;
 pub mod runtime;

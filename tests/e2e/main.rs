@@ -5,6 +5,7 @@
 mod bad_input;
 mod engine;
 mod gating;
+mod images;
 mod lifecycle;
 mod protocol;
 mod sandbox;

@@ -2,10 +2,17 @@
 //! implementing its generated `Host` trait on the per-call state, plus the shared
 //! connection, error mapping and sanitising of what comes back from the engine.
 
+mod build_context;
 mod containers_manage;
 mod containers_read;
 mod containers_remove;
 mod errors;
+mod image_stream;
+mod images_build;
+mod images_pull;
+mod images_push;
+mod images_read;
+mod images_remove;
 pub mod labels;
 pub mod paging;
 pub mod refs;

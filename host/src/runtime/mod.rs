@@ -26,6 +26,7 @@ use crate::bindings::{Plugin, PluginPre, tools};
 use crate::capabilities::{Capability, CapabilitySet};
 use crate::docker::DockerConnector;
 use crate::errors::{ErrorCode, ToolFailure};
+use crate::progress::{ProgressReporter, ProgressSink};
 use cache::ComponentCache;
 use engine::EpochTicker;
 
@@ -187,6 +188,7 @@ impl Runtime {
             Arc::from("(manifest)"),
             CapabilitySet::EMPTY,
             0,
+            None,
         );
         let mut store = self.new_store(access);
         let call = async {
@@ -215,6 +217,7 @@ impl Runtime {
         tool: Arc<str>,
         allowed: CapabilitySet,
         docker_calls: u32,
+        progress: Option<Arc<dyn ProgressSink>>,
     ) -> CallAccess {
         CallAccess {
             plugin,
@@ -224,6 +227,7 @@ impl Runtime {
             rules: Arc::clone(&self.rules),
             docker_calls_left: docker_calls,
             log_messages_left: LOG_MESSAGES_PER_CALL,
+            progress: progress.map(ProgressReporter::new),
         }
     }
 
@@ -240,13 +244,15 @@ impl Runtime {
         store
     }
 
-    /// Runs one tool in a fresh instance. `allowed` is what this call may use.
+    /// Runs one tool in a fresh instance. `allowed` is what this call may use; its
+    /// progress reports go to `progress`, if the caller wants them.
     pub async fn call(
         &self,
         plugin: &LoadedPlugin,
         tool: &str,
         allowed: CapabilitySet,
         arguments: String,
+        progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<PluginOutput, ToolFailure> {
         let deadline = self.limits.call_timeout;
         let run = async {
@@ -267,6 +273,7 @@ impl Runtime {
                 Arc::from(tool),
                 allowed,
                 self.limits.docker_calls_per_call,
+                progress,
             );
             let mut store = self.new_store(access);
             let result = async {

@@ -9,9 +9,11 @@ use bulkhead_plugin_sdk::docker::DockerError;
 use bulkhead_plugin_sdk::{ErrorCode, ToolError};
 
 mod containers;
+mod images;
 mod render;
 
 use containers::{create, inspect, lifecycle, list, logs};
+use images::{build, remove, transfer};
 
 bulkhead_plugin_sdk::export_tools!(Containers {
     name: "containers",
@@ -24,6 +26,15 @@ bulkhead_plugin_sdk::export_tools!(Containers {
         lifecycle::StartContainer,
         lifecycle::StopContainer,
         lifecycle::RemoveContainer,
+        images::list::ListImages,
+        images::inspect::InspectImage,
+        images::inspect::ImageHistory,
+        transfer::PullImage,
+        build::BuildImage,
+        transfer::PushImage,
+        transfer::TagImage,
+        remove::RemoveImage,
+        remove::PruneImages,
     ],
 });
 
