@@ -4,7 +4,8 @@
 #   scripts/test.sh [CARGO TEST ARGS...]
 #
 # 1. the Rust toolchain of rust-toolchain.toml and the wasm32-wasip2 target
-# 2. a Docker engine (skipped with BULKHEAD_SKIP_ENGINE_SETUP=1) and the local test images
+# 2. a Docker engine (skipped with BULKHEAD_SKIP_ENGINE_SETUP=1), the local test images
+#    and Debian's docker-registry (local registries for pull/push tests)
 # 3. cargo fmt --all --check
 # 4. cargo clippy --workspace --all-targets -- -D warnings
 # 5. the official MCP Python SDK against the built server (tests/interop/python_sdk.py)
@@ -36,6 +37,7 @@ else
     bh_log "BULKHEAD_SKIP_ENGINE_SETUP=1: not checking or starting the Docker engine"
 fi
 bh_timed images bash scripts/ensure-test-images.sh
+bh_timed registry bash scripts/ensure-registry.sh
 bh_timed fmt cargo fmt --all --check
 bh_timed clippy cargo clippy --workspace --all-targets -- -D warnings
 # The interop check drives the debug binary with an independent client (the official

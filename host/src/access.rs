@@ -9,6 +9,7 @@ use crate::argument_policy::ArgumentPolicy;
 use crate::bindings::DockerError;
 use crate::capabilities::{Capability, CapabilitySet};
 use crate::docker::DockerConnector;
+use crate::progress::ProgressReporter;
 
 /// The capability side of a call: which primitives the running tool may use, and the
 /// budget of Docker requests it has left.
@@ -25,6 +26,8 @@ pub struct CallAccess {
     /// When the call's wall-clock deadline expires. Primitives that wait (exec, wait,
     /// run) end their wait early enough to clean up and answer before it.
     pub deadline: tokio::time::Instant,
+    /// Where progress of a long primitive goes; `None` when the client did not ask.
+    pub progress: Option<ProgressReporter>,
 }
 
 impl CallAccess {
@@ -46,5 +49,12 @@ impl CallAccess {
         }
         self.docker_calls_left -= 1;
         self.docker.client().await
+    }
+
+    /// Reports progress to the client, if it asked for it (rate-limited, sanitised).
+    pub fn report_progress(&mut self, progress: u64, total: Option<u64>, message: &str) {
+        if let Some(reporter) = &mut self.progress {
+            reporter.report(progress, total, message);
+        }
     }
 }

@@ -68,6 +68,11 @@ capability_table! {
     ContainersRemove => "containers-remove", Destructive;
     ContainersExec => "containers-exec", Moderate;
     ContainersFiles => "containers-files", Moderate;
+    ImagesRead => "images-read", Read;
+    ImagesPull => "images-pull", Moderate;
+    ImagesBuild => "images-build", Moderate;
+    ImagesPush => "images-push", Moderate;
+    ImagesRemove => "images-remove", Destructive;
 }
 
 // The set is a bit mask.

@@ -18,6 +18,7 @@ pub mod errors;
 pub mod loader;
 pub mod policy;
 pub mod policy_file;
+pub mod progress;
 pub mod redact;
 pub mod router;
 pub mod runtime;

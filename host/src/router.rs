@@ -11,6 +11,7 @@ use crate::audit::{AuditLog, CallRecord, argument_shape};
 use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::policy::Policy;
+use crate::progress::ProgressSink;
 use crate::runtime::{LoadedPlugin, Runtime, ToolSpec};
 use crate::sanitize::{strip_controls, truncate_at_char};
 
@@ -173,11 +174,13 @@ impl Router {
     }
 
     /// Gate, validate, run, check. Only an unknown tool is a protocol-level error;
-    /// everything else is an answer the model can read and act on.
+    /// everything else is an answer the model can read and act on. Progress of long
+    /// primitives goes to `progress` when the caller wants it.
     pub async fn call(
         &self,
         name: &str,
         arguments: Option<Map<String, Value>>,
+        progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<Answer, RouteError> {
         let tool = self
             .by_name
@@ -189,7 +192,7 @@ impl Router {
             .audit
             .as_ref()
             .map(|_| argument_shape(arguments.as_ref().unwrap_or(&Map::new())));
-        let answer = self.run(tool, arguments).await;
+        let answer = self.run(tool, arguments, progress).await;
         let outcome = match &answer {
             Answer::Success { .. } => "ok",
             Answer::Failure(failure) => failure.code.as_str(),
@@ -219,7 +222,12 @@ impl Router {
         Ok(answer)
     }
 
-    async fn run(&self, tool: &RoutedTool, arguments: Option<Map<String, Value>>) -> Answer {
+    async fn run(
+        &self,
+        tool: &RoutedTool,
+        arguments: Option<Map<String, Value>>,
+        progress: Option<Arc<dyn ProgressSink>>,
+    ) -> Answer {
         if let Some(refusal) = &tool.refusal {
             return Answer::Failure(refusal.clone());
         }
@@ -243,7 +251,7 @@ impl Router {
         }
         match self
             .runtime
-            .call(&tool.plugin, &spec.name, tool.allowed, serialized)
+            .call(&tool.plugin, &spec.name, tool.allowed, serialized, progress)
             .await
         {
             Ok(output) => check_output(

@@ -8,6 +8,7 @@ mod containers_more;
 mod engine;
 mod exec_files;
 mod gating;
+mod images;
 mod lifecycle;
 mod policy;
 mod protocol;

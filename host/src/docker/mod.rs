@@ -2,6 +2,7 @@
 //! implementing its generated `Host` trait on the per-call state, plus the shared
 //! connection, error mapping and sanitising of what comes back from the engine.
 
+mod build_context;
 mod containers_exec;
 mod containers_files;
 mod containers_manage;
@@ -9,6 +10,12 @@ mod containers_read;
 mod containers_remove;
 mod errors;
 mod exec_kill;
+mod image_stream;
+mod images_build;
+mod images_pull;
+mod images_push;
+mod images_read;
+mod images_remove;
 pub mod labels;
 mod mounts;
 pub mod paging;

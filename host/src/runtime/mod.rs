@@ -26,6 +26,7 @@ use crate::bindings::{Plugin, PluginPre, tools};
 use crate::capabilities::{Capability, CapabilitySet};
 use crate::docker::DockerConnector;
 use crate::errors::{ErrorCode, ToolFailure};
+use crate::progress::{ProgressReporter, ProgressSink};
 use cache::ComponentCache;
 use engine::EpochTicker;
 
@@ -182,6 +183,7 @@ impl Runtime {
             Arc::from("(manifest)"),
             CapabilitySet::EMPTY,
             0,
+            None,
         );
         let mut store = self.new_store(access);
         let call = async {
@@ -210,6 +212,7 @@ impl Runtime {
         tool: Arc<str>,
         allowed: CapabilitySet,
         docker_calls: u32,
+        progress: Option<Arc<dyn ProgressSink>>,
     ) -> CallAccess {
         CallAccess {
             plugin,
@@ -220,6 +223,7 @@ impl Runtime {
             docker_calls_left: docker_calls,
             log_messages_left: LOG_MESSAGES_PER_CALL,
             deadline: tokio::time::Instant::now() + self.limits.call_timeout,
+            progress: progress.map(ProgressReporter::new),
         }
     }
 
@@ -236,13 +240,15 @@ impl Runtime {
         store
     }
 
-    /// Runs one tool in a fresh instance. `allowed` is what this call may use.
+    /// Runs one tool in a fresh instance. `allowed` is what this call may use; its
+    /// progress reports go to `progress`, if the caller wants them.
     pub async fn call(
         &self,
         plugin: &LoadedPlugin,
         tool: &str,
         allowed: CapabilitySet,
         arguments: String,
+        progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<PluginOutput, ToolFailure> {
         let deadline = self.limits.call_timeout;
         let run = async {
@@ -263,6 +269,7 @@ impl Runtime {
                 Arc::from(tool),
                 allowed,
                 self.limits.docker_calls_per_call,
+                progress,
             );
             let mut store = self.new_store(access);
             let result = async {

@@ -1,5 +1,6 @@
 //! Host services every plugin may import without a grant (they touch nothing outside
-//! the host): for now, `log`.
+//! the host): `log` and `progress`.
 
 mod log;
+mod progress;
 mod types;

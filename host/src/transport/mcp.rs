@@ -7,13 +7,15 @@ use std::sync::Arc;
 use rmcp::handler::server::ServerHandler;
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
-    ListToolsResult, MetaObject, PaginatedRequestParams, ServerCapabilities, ServerConfig, Tool,
-    ToolAnnotations,
+    ListToolsResult, MetaObject, PaginatedRequestParams, ProgressNotificationParam, ProgressToken,
+    ServerCapabilities, ServerConfig, Tool, ToolAnnotations,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer};
+use tokio::sync::mpsc;
 
 use crate::errors::{ErrorCode, ToolFailure};
+use crate::progress::ProgressSink;
 use crate::router::{Answer, RouteError, RoutedTool, Router};
 
 const INSTRUCTIONS: &str = "Bulkhead manages the local Docker engine through sandboxed plugins. \
@@ -86,7 +88,11 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let call = self.router.call(&request.name, request.arguments);
+        let progress = context
+            .meta
+            .get_progress_token()
+            .map(|token| McpProgress::start(token, context.peer.clone()) as Arc<dyn ProgressSink>);
+        let call = self.router.call(&request.name, request.arguments, progress);
         let answer = tokio::select! {
             answer = call => answer,
             () = context.ct.cancelled() => {
@@ -106,5 +112,44 @@ impl ServerHandler for McpServer {
                 None,
             )),
         }
+    }
+}
+
+/// Reports waiting to be written; beyond this, reports are dropped rather than queued.
+const PROGRESS_QUEUE: usize = 16;
+
+/// A call's progress as MCP `notifications/progress` for the client's token. Reports go
+/// through a small queue to a task that writes them, so a slow client never blocks the
+/// call; the task ends when the call drops the sink.
+struct McpProgress {
+    queue: mpsc::Sender<ProgressNotificationParam>,
+    token: ProgressToken,
+}
+
+impl McpProgress {
+    fn start(token: ProgressToken, peer: Peer<RoleServer>) -> Arc<Self> {
+        let (queue, mut reports) = mpsc::channel::<ProgressNotificationParam>(PROGRESS_QUEUE);
+        tokio::spawn(async move {
+            while let Some(report) = reports.recv().await {
+                if peer.notify_progress(report).await.is_err() {
+                    break;
+                }
+            }
+        });
+        Arc::new(McpProgress { queue, token })
+    }
+}
+
+impl ProgressSink for McpProgress {
+    fn report(&self, progress: u64, total: Option<u64>, message: &str) {
+        let mut report = ProgressNotificationParam::new(self.token.clone(), progress as f64);
+        if let Some(total) = total {
+            report = report.with_total(total as f64);
+        }
+        if !message.is_empty() {
+            report = report.with_message(message);
+        }
+        // Full queue: drop this report; a later one carries newer progress.
+        let _ = self.queue.try_send(report);
     }
 }

@@ -9,12 +9,14 @@ use bulkhead_plugin_sdk::docker::DockerError;
 use bulkhead_plugin_sdk::{ErrorCode, ToolError};
 
 mod containers;
+mod images;
 mod render;
 
 use containers::{
     changes, control, create, exec, files, inspect, lifecycle, list, logs, prune, run, stats, top,
     wait,
 };
+use images::{build, remove, transfer};
 
 bulkhead_plugin_sdk::export_tools!(Containers {
     name: "containers",
@@ -41,6 +43,15 @@ bulkhead_plugin_sdk::export_tools!(Containers {
         exec::Exec,
         files::CopyToContainer,
         files::CopyFromContainer,
+        images::list::ListImages,
+        images::inspect::InspectImage,
+        images::inspect::ImageHistory,
+        transfer::PullImage,
+        build::BuildImage,
+        transfer::PushImage,
+        transfer::TagImage,
+        remove::RemoveImage,
+        remove::PruneImages,
     ],
 });
 

@@ -21,8 +21,29 @@ pub use crate::bindings::bulkhead::plugin::containers_exec;
 
 /// Copying files into and out of a container, size-capped (safety tier: moderate).
 pub use crate::bindings::bulkhead::plugin::containers_files;
+/// Reading local images: list, inspect, history (safety tier: read).
+pub use crate::bindings::bulkhead::plugin::images_read;
+
+/// Pulling images from a registry (safety tier: moderate).
+pub use crate::bindings::bulkhead::plugin::images_pull;
+
+/// Building images from a Dockerfile and a context (safety tier: moderate).
+pub use crate::bindings::bulkhead::plugin::images_build;
+
+/// Pushing images to a registry and tagging them (safety tier: moderate).
+pub use crate::bindings::bulkhead::plugin::images_push;
+
+/// Deleting images: remove, prune (safety tier: destructive).
+pub use crate::bindings::bulkhead::plugin::images_remove;
+
+/// The records of the image interfaces.
+pub use crate::bindings::bulkhead::plugin::image_types;
 
 /// The records shared by the capability interfaces.
 pub use crate::bindings::bulkhead::plugin::types;
 
+pub use image_types::{
+    BuildFile, BuildResult, BuildSpec, HistoryEntry, ImageDetails, ImageFilter, ImageLayers,
+    ImagePage, ImageSummary, PrunedImages, PullResult, PushResult, RemovedImage,
+};
 pub use types::*;

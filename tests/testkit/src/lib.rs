@@ -8,13 +8,24 @@
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, bail};
 use rmcp::ServiceExt;
-use rmcp::model::{CallToolRequestParams, CallToolResult, Tool};
-use rmcp::service::{RoleClient, RunningService, ServiceError};
+use rmcp::handler::client::ClientHandler;
+use rmcp::model::{
+    CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest,
+    ProgressNotificationParam, ProgressToken, ServerResult, Tool,
+};
+use rmcp::service::{
+    NotificationContext, PeerRequestOptions, RequestHandle, RoleClient, RunningService,
+    ServiceError,
+};
 use rmcp::transport::TokioChildProcess;
 use serde_json::Value;
+
+mod registry;
+pub use registry::{LocalRegistry, SilentRegistry, free_port};
 
 /// The probe fixture plugin: misbehaves on purpose (see tests/fixtures/probe).
 pub const PROBE_WASM: &str = env!("BULKHEAD_PROBE_WASM");
@@ -25,9 +36,28 @@ pub const HELLO_WASM: &str = env!("BULKHEAD_HELLO_WASM");
 /// A tiny busybox image that scripts/ensure-test-images.sh imports (no registry here).
 pub const TEST_IMAGE: &str = "bulkhead-test/busybox:latest";
 
+/// The test client's handler: records every progress notification the server sends.
+#[derive(Debug, Clone, Default)]
+pub struct ProgressRecorder {
+    seen: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+}
+
+impl ClientHandler for ProgressRecorder {
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.push(params);
+        }
+    }
+}
+
 /// A running `bulkhead serve` and an MCP client session with it.
 pub struct Server {
-    client: RunningService<RoleClient, ()>,
+    client: RunningService<RoleClient, ProgressRecorder>,
+    progress: ProgressRecorder,
     stderr_log: PathBuf,
     _scratch: tempfile::TempDir,
 }
@@ -79,7 +109,8 @@ impl Server {
             .stderr(Stdio::from(std::fs::File::create(&stderr_log)?))
             .spawn()
             .context("spawning bulkhead")?;
-        let client = ().serve(transport).await.with_context(|| {
+        let progress = ProgressRecorder::default();
+        let client = progress.clone().serve(transport).await.with_context(|| {
             format!(
                 "MCP handshake failed; server stderr:\n{}",
                 std::fs::read_to_string(&stderr_log).unwrap_or_default()
@@ -87,13 +118,69 @@ impl Server {
         })?;
         Ok(Server {
             client,
+            progress,
             stderr_log,
             _scratch: scratch,
         })
     }
 
-    pub fn client(&self) -> &RunningService<RoleClient, ()> {
+    pub fn client(&self) -> &RunningService<RoleClient, ProgressRecorder> {
         &self.client
+    }
+
+    /// Progress notifications received so far for `token`.
+    pub fn progress(&self, token: &ProgressToken) -> Vec<ProgressNotificationParam> {
+        self.progress
+            .seen
+            .lock()
+            .map(|seen| {
+                seen.iter()
+                    .filter(|p| &p.progress_token == token)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Sends a tool call and hands back its handle (with the progress token the client
+    /// put into `_meta`), to await or to cancel with `notifications/cancelled`.
+    pub async fn start_call(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> Result<RequestHandle<RoleClient>, ServiceError> {
+        let mut params = CallToolRequestParams::new(name.to_string());
+        if let Value::Object(map) = arguments {
+            params = params.with_arguments(map);
+        }
+        self.client
+            .peer()
+            .send_cancellable_request(
+                ClientRequest::CallToolRequest(CallToolRequest::new(params)),
+                PeerRequestOptions::no_options(),
+            )
+            .await
+    }
+
+    /// Calls a tool with a progress token; answers the result and the token, whose
+    /// notifications [`Server::progress`] returns.
+    pub async fn call_with_progress(
+        &self,
+        name: &str,
+        arguments: Value,
+    ) -> (Answer, ProgressToken) {
+        let handle = match self.start_call(name, arguments).await {
+            Ok(handle) => handle,
+            Err(err) => panic!("{name}: cannot send: {err}"),
+        };
+        let token = handle.progress_token.clone();
+        match handle.await_response().await {
+            Ok(ServerResult::CallToolResult(result)) => (Answer(result), token),
+            other => panic!(
+                "{name}: unexpected response {other:?}; server stderr:\n{}",
+                self.stderr()
+            ),
+        }
     }
 
     /// What the server wrote to stderr so far (its log).
@@ -247,12 +334,19 @@ pub fn docker(args: &[&str]) -> anyhow::Result<String> {
 #[derive(Debug, Default)]
 pub struct Cleanup {
     containers: Vec<String>,
+    images: Vec<String>,
 }
 
 impl Cleanup {
     pub fn container(&mut self, name: &str) -> String {
         self.containers.push(name.to_string());
         name.to_string()
+    }
+
+    /// An image reference (tag) the test creates; removed (untagged) on drop.
+    pub fn image(&mut self, reference: &str) -> String {
+        self.images.push(reference.to_string());
+        reference.to_string()
     }
 }
 
@@ -261,6 +355,13 @@ impl Drop for Cleanup {
         for name in &self.containers {
             let _ = std::process::Command::new("docker")
                 .args(["rm", "-f", name])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+        for reference in &self.images {
+            let _ = std::process::Command::new("docker")
+                .args(["image", "rm", reference])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
