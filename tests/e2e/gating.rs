@@ -96,7 +96,7 @@ async fn grants_for_builtins_can_be_narrowed() {
     names.sort();
     assert_eq!(
         names,
-        crate::containers_tools(bulkhead::capabilities::Tier::Read)
+        crate::containers_tools_granted(&[bulkhead::capabilities::Capability::ContainersRead])
     );
     server
         .call("docker_start_container", json!({"container": "x"}))

@@ -27,17 +27,25 @@ pub fn containers_tools(ceiling: Tier) -> Vec<String> {
     let mut names: Vec<String> = bulkhead_containers::TOOLS
         .iter()
         .filter(|tool| {
-            tool.capabilities.iter().all(|cap| {
-                // The guest's and the host's enums come from the same WIT enum, so their
-                // variant names agree (the guest's Debug prints `Capability::Variant`).
-                let guest = format!("{cap:?}");
-                let variant = guest.rsplit("::").next().unwrap_or_default();
-                let host = Capability::ALL
-                    .iter()
-                    .find(|host| format!("{host:?}") == variant)
-                    .expect("a host capability");
-                host.tier() <= ceiling
-            })
+            tool.capabilities
+                .iter()
+                .all(|cap| host_capability(cap).tier() <= ceiling)
+        })
+        .map(|tool| tool.name.to_string())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The containers plugin's tools that need nothing but `granted`, sorted: what
+/// `tools/list` shows when the operator narrows the plugin's grant to it.
+pub fn containers_tools_granted(granted: &[Capability]) -> Vec<String> {
+    let mut names: Vec<String> = bulkhead_containers::TOOLS
+        .iter()
+        .filter(|tool| {
+            tool.capabilities
+                .iter()
+                .all(|cap| granted.contains(&host_capability(cap)))
         })
         .map(|tool| tool.name.to_string())
         .collect();
@@ -70,4 +78,15 @@ pub async fn start(options: ServerOptions) -> Server {
     Server::start(binary(), options)
         .await
         .expect("server starts")
+}
+
+/// The host's capability for the guest SDK's. Both enums come from the same WIT enum, so
+/// their variant names agree (the guest's Debug prints `Capability::Variant`).
+fn host_capability(cap: &bulkhead_plugin_sdk::Capability) -> Capability {
+    let guest = format!("{cap:?}");
+    let variant = guest.rsplit("::").next().unwrap_or_default();
+    *Capability::ALL
+        .iter()
+        .find(|host| format!("{host:?}") == variant)
+        .expect("a host capability")
 }
