@@ -66,6 +66,14 @@ capability_table! {
     ContainersRead => "containers-read", Read;
     ContainersManage => "containers-manage", Moderate;
     ContainersRemove => "containers-remove", Destructive;
+    NetworksRead => "networks-read", Read;
+    NetworksManage => "networks-manage", Moderate;
+    NetworksRemove => "networks-remove", Destructive;
+    VolumesRead => "volumes-read", Read;
+    VolumesManage => "volumes-manage", Moderate;
+    VolumesRemove => "volumes-remove", Destructive;
+    SystemRead => "system-read", Read;
+    SystemPrune => "system-prune", Destructive;
 }
 
 // The set is a bit mask.

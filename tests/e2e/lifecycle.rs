@@ -136,7 +136,7 @@ async fn removal_is_hidden_and_refused_without_allow_destructive() {
 
     let server = start(ServerOptions::default()).await;
     let names = server.tool_names().await.unwrap();
-    assert_eq!(names.len(), 6, "{names:?}");
+    assert_eq!(names.len(), crate::default_tools().len(), "{names:?}");
     assert!(!names.iter().any(|n| n == "docker_remove_container"));
 
     let refused = server

@@ -6,8 +6,10 @@ mod bad_input;
 mod engine;
 mod gating;
 mod lifecycle;
+mod networks_volumes;
 mod protocol;
 mod sandbox;
+mod system;
 
 use std::path::{Path, PathBuf};
 

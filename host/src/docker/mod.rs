@@ -6,9 +6,18 @@ mod containers_manage;
 mod containers_read;
 mod containers_remove;
 mod errors;
+mod filters;
 pub mod labels;
+mod networks_manage;
+mod networks_read;
+mod networks_remove;
 pub mod paging;
 pub mod refs;
+mod system_prune;
+mod system_read;
+mod volumes_manage;
+mod volumes_read;
+mod volumes_remove;
 
 use bollard::Docker;
 use tokio::sync::Mutex;

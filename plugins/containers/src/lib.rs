@@ -9,7 +9,10 @@ use bulkhead_plugin_sdk::docker::DockerError;
 use bulkhead_plugin_sdk::{ErrorCode, ToolError};
 
 mod containers;
+mod networks;
 mod render;
+mod system;
+mod volumes;
 
 use containers::{create, inspect, lifecycle, list, logs};
 
@@ -24,6 +27,23 @@ bulkhead_plugin_sdk::export_tools!(Containers {
         lifecycle::StartContainer,
         lifecycle::StopContainer,
         lifecycle::RemoveContainer,
+        networks::ListNetworks,
+        networks::InspectNetwork,
+        networks::CreateNetwork,
+        networks::ConnectNetwork,
+        networks::DisconnectNetwork,
+        networks::RemoveNetwork,
+        networks::PruneNetworks,
+        volumes::ListVolumes,
+        volumes::InspectVolume,
+        volumes::CreateVolume,
+        volumes::RemoveVolume,
+        volumes::PruneVolumes,
+        system::SystemInfoTool,
+        system::Version,
+        system::SystemDf,
+        system::Events,
+        system::PruneSystem,
     ],
 });
 
