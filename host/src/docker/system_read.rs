@@ -43,7 +43,7 @@ const MAX_FIELD_BYTES: usize = 512;
 impl system_types::Host for CallAccess {}
 
 impl Host for CallAccess {
-    async fn system_info(&mut self) -> Result<SystemInfo, DockerError> {
+    async fn info(&mut self) -> Result<SystemInfo, DockerError> {
         let docker = self.authorize(Capability::SystemRead).await?;
         let info = engine_call(&self.docker, docker.info()).await?;
         let count = |n: Option<i64>| n.unwrap_or(0).clamp(0, u32::MAX as i64) as u32;

@@ -38,7 +38,7 @@ impl TypedTool for SystemInfoTool {
     type Output = InfoOut;
 
     fn run(_: NoArgs) -> Result<Reply<InfoOut>, ToolError> {
-        let info = system_read::system_info().map_err(crate::docker_error)?;
+        let info = system_read::info().map_err(crate::docker_error)?;
         let mut text = format!(
             "Docker {} on {} ({} {}, kernel {}), {} CPUs, {} memory\n\
              containers: {} ({} running, {} paused, {} stopped); images: {}\n\
