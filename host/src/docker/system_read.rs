@@ -104,7 +104,7 @@ impl Host for CallAccess {
         })
     }
 
-    async fn disk_usage(&mut self) -> Result<DiskUsage, DockerError> {
+    async fn df(&mut self) -> Result<DiskUsage, DockerError> {
         // Engines before API 1.52 answer /system/df in a format bollard 0.21 does not
         // read, so the figures come from three listings instead.
         let docker = self.authorize(Capability::SystemRead).await?;

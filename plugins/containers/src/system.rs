@@ -133,7 +133,7 @@ impl TypedTool for SystemDf {
     type Output = DiskUsage;
 
     fn run(_: NoArgs) -> Result<Reply<DiskUsage>, ToolError> {
-        let usage = system_read::disk_usage().map_err(crate::docker_error)?;
+        let usage = system_read::df().map_err(crate::docker_error)?;
         let mut lines = vec![
             usage_line("images", &usage.images),
             usage_line("containers", &usage.containers),
