@@ -73,6 +73,14 @@ capability_table! {
     ImagesBuild => "images-build", Moderate;
     ImagesPush => "images-push", Moderate;
     ImagesRemove => "images-remove", Destructive;
+    NetworksRead => "networks-read", Read;
+    NetworksManage => "networks-manage", Moderate;
+    NetworksRemove => "networks-remove", Destructive;
+    VolumesRead => "volumes-read", Read;
+    VolumesManage => "volumes-manage", Moderate;
+    VolumesRemove => "volumes-remove", Destructive;
+    SystemRead => "system-read", Read;
+    SystemPrune => "system-prune", Destructive;
 }
 
 // The set is a bit mask.

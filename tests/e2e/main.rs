@@ -10,9 +10,11 @@ mod exec_files;
 mod gating;
 mod images;
 mod lifecycle;
+mod networks_volumes;
 mod policy;
 mod protocol;
 mod sandbox;
+mod system;
 mod trust;
 
 use std::path::{Path, PathBuf};

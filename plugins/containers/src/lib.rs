@@ -10,7 +10,10 @@ use bulkhead_plugin_sdk::{ErrorCode, ToolError};
 
 mod containers;
 mod images;
+mod networks;
 mod render;
+mod system;
+mod volumes;
 
 use containers::{
     changes, control, create, exec, files, inspect, lifecycle, list, logs, prune, run, stats, top,
@@ -52,6 +55,23 @@ bulkhead_plugin_sdk::export_tools!(Containers {
         transfer::TagImage,
         remove::RemoveImage,
         remove::PruneImages,
+        networks::ListNetworks,
+        networks::InspectNetwork,
+        networks::CreateNetwork,
+        networks::ConnectNetwork,
+        networks::DisconnectNetwork,
+        networks::RemoveNetwork,
+        networks::PruneNetworks,
+        volumes::ListVolumes,
+        volumes::InspectVolume,
+        volumes::CreateVolume,
+        volumes::RemoveVolume,
+        volumes::PruneVolumes,
+        system::SystemInfoTool,
+        system::Version,
+        system::SystemDf,
+        system::Events,
+        system::PruneSystem,
     ],
 });
 

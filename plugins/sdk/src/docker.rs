@@ -38,6 +38,38 @@ pub use crate::bindings::bulkhead::plugin::images_remove;
 
 /// The records of the image interfaces.
 pub use crate::bindings::bulkhead::plugin::image_types;
+/// Listing and inspecting networks (safety tier: read).
+pub use crate::bindings::bulkhead::plugin::networks_read;
+
+/// Creating networks, connecting and disconnecting containers (safety tier: moderate).
+pub use crate::bindings::bulkhead::plugin::networks_manage;
+
+/// Removing and pruning networks (safety tier: destructive).
+pub use crate::bindings::bulkhead::plugin::networks_remove;
+
+/// The records of the network interfaces.
+pub use crate::bindings::bulkhead::plugin::network_types;
+
+/// Listing and inspecting volumes (safety tier: read).
+pub use crate::bindings::bulkhead::plugin::volumes_read;
+
+/// Creating volumes (safety tier: moderate).
+pub use crate::bindings::bulkhead::plugin::volumes_manage;
+
+/// Removing and pruning volumes (safety tier: destructive).
+pub use crate::bindings::bulkhead::plugin::volumes_remove;
+
+/// The records of the volume interfaces.
+pub use crate::bindings::bulkhead::plugin::volume_types;
+
+/// Engine info, version, disk use and bounded events (safety tier: read).
+pub use crate::bindings::bulkhead::plugin::system_read;
+
+/// Pruning everything unused (safety tier: destructive).
+pub use crate::bindings::bulkhead::plugin::system_prune;
+
+/// The records of the system interfaces.
+pub use crate::bindings::bulkhead::plugin::system_types;
 
 /// The records shared by the capability interfaces.
 pub use crate::bindings::bulkhead::plugin::types;

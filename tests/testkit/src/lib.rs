@@ -329,12 +329,14 @@ pub fn docker(args: &[&str]) -> anyhow::Result<String> {
     Ok(String::from_utf8_lossy(&output.stdout).trim().to_string())
 }
 
-/// Removes, on drop, the containers a test created (by the names it chose), so a
-/// failing test leaves nothing behind. Touches nothing else.
+/// Removes, on drop, the containers, networks and volumes a test created (by the names
+/// it chose), so a failing test leaves nothing behind. Touches nothing else.
 #[derive(Debug, Default)]
 pub struct Cleanup {
     containers: Vec<String>,
     images: Vec<String>,
+    networks: Vec<String>,
+    volumes: Vec<String>,
 }
 
 impl Cleanup {
@@ -348,13 +350,38 @@ impl Cleanup {
         self.images.push(reference.to_string());
         reference.to_string()
     }
+
+    pub fn network(&mut self, name: &str) -> String {
+        self.networks.push(name.to_string());
+        name.to_string()
+    }
+
+    pub fn volume(&mut self, name: &str) -> String {
+        self.volumes.push(name.to_string());
+        name.to_string()
+    }
 }
 
 impl Drop for Cleanup {
     fn drop(&mut self) {
-        for name in &self.containers {
+        // Containers first: they hold networks and volumes.
+        let commands = self
+            .containers
+            .iter()
+            .map(|name| ["rm", "-f", name.as_str()])
+            .chain(
+                self.networks
+                    .iter()
+                    .map(|name| ["network", "rm", name.as_str()]),
+            )
+            .chain(
+                self.volumes
+                    .iter()
+                    .map(|name| ["volume", "rm", name.as_str()]),
+            );
+        for args in commands {
             let _ = std::process::Command::new("docker")
-                .args(["rm", "-f", name])
+                .args(args)
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .status();
