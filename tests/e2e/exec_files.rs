@@ -204,7 +204,7 @@ async fn files_go_in_and_come_back_out() {
             .cloned()
             .unwrap_or_else(|| panic!("{path} in {out}"))
     };
-    assert_eq!(entry("tree")["kind"], json!("Directory"));
+    assert_eq!(entry("tree")["kind"], json!("directory"));
     assert_eq!(entry("tree/readme.txt")["content"], json!("hello ✓\n"));
     assert_eq!(entry("tree/bin/run.sh")["mode"], json!("0755"));
     assert_eq!(entry("tree/blob")["content_base64"], json!("AP8H"));
@@ -228,7 +228,7 @@ async fn files_go_in_and_come_back_out() {
         )
         .await;
     let link = linked.ok()["entries"][0].clone();
-    assert_eq!(link["kind"], json!("Symlink"), "{link}");
+    assert_eq!(link["kind"], json!("symlink"), "{link}");
     assert_eq!(link["link_target"], json!("/etc/passwd"));
     assert!(link.get("content").is_none(), "{link}");
     server.stop().await.unwrap();

@@ -50,6 +50,7 @@ pub mod bindings {
             // Enums read as the WIT spells them, not as Rust variant names.
             "bulkhead:plugin/types@0.1.0/mount-kind": [#[serde(rename_all = "lowercase")]],
             "bulkhead:plugin/containers-read@0.1.0/change-kind": [#[serde(rename_all = "lowercase")]],
+            "bulkhead:plugin/containers-files@0.1.0/entry-kind": [#[serde(rename_all = "lowercase")]],
         },
     });
 }
