@@ -3,13 +3,18 @@
 //! implemented on this narrow context (reached from the store's data by projection, as
 //! wasmtime's `WasiView` does), so a reader sees here all a primitive can reach.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::argument_policy::ArgumentPolicy;
 use crate::bindings::DockerError;
 use crate::capabilities::{Capability, CapabilitySet};
 use crate::docker::DockerConnector;
+use crate::identity::Identity;
+use crate::policy::Scope;
 use crate::progress::ProgressReporter;
+
+/// Most objects one call's journal keeps; a call that touches more is summarised.
+const MAX_JOURNAL_ENTRIES: usize = 64;
 
 /// The capability side of a call: which primitives the running tool may use, and the
 /// budget of Docker requests it has left.
@@ -19,8 +24,14 @@ pub struct CallAccess {
     /// Declared by the tool ∩ effective grant of the plugin.
     pub allowed: CapabilitySet,
     pub docker: Arc<DockerConnector>,
-    /// The operator's rules for what arguments may reach the engine.
+    /// The operator's rules for what arguments this plugin may send to the engine.
     pub rules: Arc<ArgumentPolicy>,
+    /// Who the server acts for; stamped on what is created, checked under `Owned`.
+    pub identity: Arc<Identity>,
+    /// Which engine objects this plugin may reach.
+    pub scope: Scope,
+    /// The objects this call named or created, for the audit trail.
+    pub journal: Journal,
     pub docker_calls_left: u32,
     pub log_messages_left: u32,
     /// When the call's wall-clock deadline expires. Primitives that wait (exec, wait,
@@ -56,5 +67,30 @@ impl CallAccess {
         if let Some(reporter) = &mut self.progress {
             reporter.report(progress, total, message);
         }
+    }
+}
+
+/// The engine objects one call named or created (`container:<id>`, …), shared with the
+/// router so that it survives a call that times out or traps.
+#[derive(Debug, Clone, Default)]
+pub struct Journal(Arc<Mutex<Vec<String>>>);
+
+impl Journal {
+    pub fn record(&self, kind: impl std::fmt::Display, id: &str) {
+        let mut entries = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry = format!("{kind}:{}", crate::sanitize::one_line(id, 128));
+        if entries.len() < MAX_JOURNAL_ENTRIES && !entries.contains(&entry) {
+            entries.push(entry);
+        }
+    }
+
+    pub fn entries(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 }

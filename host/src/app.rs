@@ -6,7 +6,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use rmcp::ServiceExt;
 
-use crate::audit::{Actor, AuditLog};
+use crate::audit::AuditLog;
 use crate::cli::ServeArgs;
 use crate::docker::DockerConnector;
 use crate::router::Router;
@@ -15,13 +15,15 @@ use crate::transport::mcp::McpServer;
 
 pub async fn build_router(args: ServeArgs) -> anyhow::Result<Router> {
     let args = args.with_policy_file()?;
-    let policy = args.policy();
+    let policy = args.policy()?;
+    let identity = Arc::new(args.identity()?);
+    tracing::info!(principal = %identity.principal, session = %identity.session, "acting for");
     let cache_root = args.cache_root();
     let runtime = Arc::new(Runtime::new(
-        args.limits(),
+        policy.limits.clone(),
         cache_root.as_deref(),
         Arc::new(DockerConnector::new()),
-        Arc::new(args.argument_policy()?),
+        Arc::clone(&identity),
     )?);
     let builtins = if args.no_default_plugins {
         Vec::new()
@@ -50,7 +52,7 @@ pub async fn build_router(args: ServeArgs) -> anyhow::Result<Router> {
     let mut router = Router::new(runtime, plugins, &policy);
     router.add_refused(refused_at_load);
     if let Some(path) = &args.audit_log {
-        router = router.with_audit(Arc::new(AuditLog::open(path, Actor::local())?));
+        router = router.with_audit(Arc::new(AuditLog::open(path, (*identity).clone())?));
     }
     Ok(router)
 }
@@ -129,8 +131,8 @@ pub fn check_policy(file: &std::path::Path) -> anyhow::Result<()> {
         ..crate::cli::ServeArgs::default()
     }
     .with_policy_file()?;
-    args.argument_policy()?;
-    let policy = args.policy();
+    args.identity()?;
+    let policy = args.policy()?;
     writeln!(
         std::io::stdout().lock(),
         "{}: valid; ceiling {}, {} plugin grant(s), {} denied tool(s)",

@@ -19,6 +19,8 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Component, Path, PathBuf};
 
+use crate::name_rules::NameRules;
+
 /// Process limit given to a container that asks for none: a fork bomb stops here.
 pub const DEFAULT_PIDS_LIMIT: i64 = 1024;
 /// Largest build context unless the operator says otherwise (`--max-build-context`).
@@ -112,6 +114,8 @@ pub struct ArgumentPolicy {
     pub max_build_context_bytes: u64,
     /// Extra sensitive paths (for example the socket named by DOCKER_HOST).
     pub extra_sensitive: Vec<PathBuf>,
+    /// Allow and deny lists by name: images, registries, networks, label keys.
+    pub names: NameRules,
 }
 
 impl Default for ArgumentPolicy {
@@ -126,6 +130,7 @@ impl Default for ArgumentPolicy {
             max_pids: None,
             max_build_context_bytes: DEFAULT_MAX_BUILD_CONTEXT_BYTES,
             extra_sensitive: Vec::new(),
+            names: NameRules::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::identity::Identity;
 use crate::redact::redact_label;
 use crate::sanitize::truncate_at_char;
 
@@ -26,30 +27,6 @@ const GENESIS: &str = "000000000000000000000000000000000000000000000000000000000
 const MAX_ARGUMENT_TEXT: usize = 200;
 /// Deepest nesting kept in an argument shape.
 const MAX_ARGUMENT_DEPTH: usize = 6;
-
-/// Who acts, in which server session: the same for every line this process writes.
-#[derive(Debug, Clone)]
-pub struct Actor {
-    /// `local:<uid>` over stdio.
-    pub principal: String,
-    /// Random per server process.
-    pub session: String,
-}
-
-impl Actor {
-    /// The local user, with a fresh session id.
-    pub fn local() -> Self {
-        use std::hash::{BuildHasher, Hasher};
-        // RandomState is seeded from the OS per process: enough to tell sessions apart.
-        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
-        hasher.write_u32(std::process::id());
-        hasher.write_u128(now_ms());
-        Actor {
-            principal: format!("local:{}", rustix::process::geteuid().as_raw()),
-            session: format!("{:016x}", hasher.finish()),
-        }
-    }
-}
 
 /// One tool call as the audit trail records it.
 #[derive(Debug, Clone)]
@@ -65,6 +42,8 @@ pub struct CallRecord<'a> {
     pub duration_ms: u64,
     /// The argument shape, from [`argument_shape`].
     pub arguments: Value,
+    /// Engine objects the call named or created (`container:<id>`, …), in order.
+    pub objects: Vec<String>,
 }
 
 struct Chain {
@@ -75,14 +54,14 @@ struct Chain {
 
 /// An append-only, hash-chained log file.
 pub struct AuditLog {
-    actor: Actor,
+    identity: Identity,
     chain: Mutex<Chain>,
 }
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuditLog")
-            .field("actor", &self.actor)
+            .field("identity", &self.identity)
             .finish_non_exhaustive()
     }
 }
@@ -90,7 +69,7 @@ impl std::fmt::Debug for AuditLog {
 impl AuditLog {
     /// Opens `path` for appending (mode 0600 when created). An existing file is verified
     /// first and its chain continued; a broken one is refused rather than extended.
-    pub fn open(path: &Path, actor: Actor) -> anyhow::Result<Self> {
+    pub fn open(path: &Path, identity: Identity) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         use std::os::unix::fs::OpenOptionsExt;
         let (seq, prev) = if path.exists() {
@@ -108,7 +87,7 @@ impl AuditLog {
             .open(path)
             .with_context(|| format!("opening the audit log {}", path.display()))?;
         Ok(AuditLog {
-            actor,
+            identity,
             chain: Mutex::new(Chain { file, seq, prev }),
         })
     }
@@ -122,8 +101,8 @@ impl AuditLog {
         let mut fields = Map::new();
         fields.insert("seq".into(), json!(chain.seq + 1));
         fields.insert("time_ms".into(), json!(now_ms() as u64));
-        fields.insert("principal".into(), json!(self.actor.principal));
-        fields.insert("session".into(), json!(self.actor.session));
+        fields.insert("principal".into(), json!(self.identity.principal));
+        fields.insert("session".into(), json!(self.identity.session));
         fields.insert("plugin".into(), json!(call.plugin));
         fields.insert("plugin_version".into(), json!(call.plugin_version));
         fields.insert("plugin_digest".into(), json!(call.plugin_digest));
@@ -132,6 +111,7 @@ impl AuditLog {
         fields.insert("outcome".into(), json!(call.outcome));
         fields.insert("duration_ms".into(), json!(call.duration_ms));
         fields.insert("arguments".into(), call.arguments);
+        fields.insert("objects".into(), json!(call.objects));
         fields.insert("prev".into(), json!(chain.prev));
         let hash = hash_of(&fields);
         fields.insert("hash".into(), json!(hash));
@@ -273,11 +253,12 @@ mod tests {
             outcome: "ok",
             duration_ms: 3,
             arguments: json!({"container": "web"}),
+            objects: vec!["container:0123abcd".into()],
         });
     }
 
-    fn actor() -> Actor {
-        Actor {
+    fn actor() -> Identity {
+        Identity {
             principal: "local:1000".into(),
             session: "s1".into(),
         }

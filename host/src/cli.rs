@@ -1,13 +1,14 @@
 //! Command-line interface of the `bulkhead` binary.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
 use crate::argument_policy::ArgumentPolicy;
 use crate::capabilities::CapabilitySet;
-use crate::policy::Policy;
+use crate::policy::{PluginOverrides, Policy};
 use crate::runtime::Limits;
 
 #[derive(Debug, Parser)]
@@ -173,6 +174,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(BUILD_CONTEXT_MIB))]
     pub max_build_context: Option<u64>,
 
+    /// Whom this server acts for: stamped as `io.bulkhead.owner` on everything it
+    /// creates and checked under scope `owned`. Default: local:<uid>.
+    #[arg(long, value_name = "NAME", env = "BULKHEAD_PRINCIPAL")]
+    pub principal: Option<String>,
+
     /// What only a policy file can say (tool lists, per-plugin tiers, allowed plugins).
     #[arg(skip)]
     pub file_rules: FileRules,
@@ -186,6 +192,8 @@ const OUTPUT_LIMIT_KIB: std::ops::RangeInclusive<u64> = 16..=65536;
 const BUILD_CONTEXT_MIB: std::ops::RangeInclusive<u64> = 1..=16384;
 const MAX_MEMORY_MIB: std::ops::RangeInclusive<u64> = 6..=1 << 30;
 const MAX_PIDS: std::ops::RangeInclusive<u64> = 1..=1 << 22;
+const DOCKER_REQUESTS: std::ops::RangeInclusive<u64> = 1..=100_000;
+const LOG_LINES: std::ops::RangeInclusive<u64> = 0..=100_000;
 
 /// Settings only the policy file has.
 #[derive(Debug, Clone, Default)]
@@ -198,6 +206,13 @@ pub struct FileRules {
     pub granted_plugins: Vec<String>,
     /// Pins and signatures plugins from disk must satisfy.
     pub trust: crate::trust::TrustPolicy,
+    /// The server's lists of images, registries, networks and denied label keys.
+    pub names: crate::name_rules::NameRules,
+    /// `limits.docker_requests` and `limits.log_lines`.
+    pub docker_requests: Option<u64>,
+    pub log_lines: Option<u64>,
+    /// Per-plugin scope, arguments and limits, as written.
+    pub plugin_settings: std::collections::BTreeMap<String, crate::policy_file::PluginFileSettings>,
 }
 
 /// `value` when it lies in `range`, else an error naming the key.
@@ -282,11 +297,32 @@ impl ServeArgs {
             file.limits.concurrent_calls,
             CONCURRENT_CALLS,
         )?);
+        self.principal = self.principal.or(file.server.principal.clone());
+        let docker_requests = in_range(
+            &where_("limits.docker_requests"),
+            file.limits.docker_requests,
+            DOCKER_REQUESTS,
+        )?;
+        let log_lines = in_range(
+            &where_("limits.log_lines"),
+            file.limits.log_lines,
+            LOG_LINES,
+        )?;
         let arguments = file.arguments;
-        self.allow_bind.extend(arguments.allow_bind);
+        let mut names = crate::name_rules::NameRules {
+            images: arguments.images,
+            registries: arguments.registries,
+            networks: arguments.networks,
+            ..crate::name_rules::NameRules::default()
+        };
+        if let Some(deny) = arguments.label_deny {
+            names.label_deny = deny;
+        }
+        self.allow_bind
+            .extend(arguments.allow_bind.unwrap_or_default());
         self.allow_public_ports |= arguments.allow_public_ports.unwrap_or(false);
         self.allow_volume_driver
-            .extend(arguments.allow_volume_drivers);
+            .extend(arguments.allow_volume_drivers.unwrap_or_default());
         self.max_memory = self.max_memory.or(in_range(
             &where_("arguments.max_memory_mib"),
             arguments.max_memory_mib,
@@ -322,6 +358,10 @@ impl ServeArgs {
             plugins_allowed: file.server.plugins_allowed,
             plugin_ceilings: loaded.plugin_ceilings,
             trust: loaded.trust,
+            names,
+            docker_requests,
+            log_lines,
+            plugin_settings: loaded.plugin_settings,
             granted_plugins: file_grants
                 .iter()
                 .map(|(plugin, _)| plugin.clone())
@@ -331,7 +371,12 @@ impl ServeArgs {
         Ok(self)
     }
 
-    pub fn policy(&self) -> Policy {
+    /// The whole policy: tiers, grants, tool lists, the server's argument rules and
+    /// limits, and each plugin's own settings (checked to be no looser than the
+    /// server's).
+    pub fn policy(&self) -> anyhow::Result<Policy> {
+        let rules = Arc::new(self.argument_policy()?);
+        let limits = self.limits();
         let mut policy = Policy {
             allow_destructive: self.allow_destructive,
             read_only: self.read_only,
@@ -343,6 +388,9 @@ impl ServeArgs {
                 .as_ref()
                 .map(|names| names.iter().cloned().collect()),
             plugin_ceilings: self.file_rules.plugin_ceilings.clone(),
+            plugin_overrides: self.plugin_overrides(&rules, &limits)?,
+            rules,
+            limits,
             ..Policy::default()
         };
         // File grants for plugins that also have a `--grant` were dropped when the file
@@ -351,7 +399,53 @@ impl ServeArgs {
             let entry = policy.grants.entry(plugin.clone()).or_default();
             *entry = entry.union(*caps);
         }
-        policy
+        Ok(policy)
+    }
+
+    fn plugin_overrides(
+        &self,
+        rules: &ArgumentPolicy,
+        limits: &Limits,
+    ) -> anyhow::Result<std::collections::BTreeMap<String, PluginOverrides>> {
+        let file = self
+            .policy
+            .as_deref()
+            .map_or_else(|| "policy".to_string(), |path| path.display().to_string());
+        let mut overrides = std::collections::BTreeMap::new();
+        for (plugin, own) in &self.file_rules.plugin_settings {
+            let rules = own
+                .arguments
+                .as_ref()
+                .map(|(line, section)| {
+                    crate::narrowing::narrow_rules(rules, section).map_err(|err| {
+                        anyhow::anyhow!("{file}: line {line}: plugins.{plugin}.arguments: {err}")
+                    })
+                })
+                .transpose()?;
+            let limits = own
+                .limits
+                .as_ref()
+                .map(|(line, section)| {
+                    crate::narrowing::narrow_limits(limits, section).map_err(|err| {
+                        anyhow::anyhow!("{file}: line {line}: plugins.{plugin}.limits: {err}")
+                    })
+                })
+                .transpose()?;
+            overrides.insert(
+                plugin.clone(),
+                PluginOverrides {
+                    scope: own.scope,
+                    rules: rules.map(Arc::new),
+                    limits,
+                },
+            );
+        }
+        Ok(overrides)
+    }
+
+    /// Whom the server acts for, with a new session id.
+    pub fn identity(&self) -> anyhow::Result<crate::identity::Identity> {
+        crate::identity::Identity::new(self.principal.as_deref()).map_err(anyhow::Error::msg)
     }
 
     /// The operator's rules for arguments; fails on an allowed directory that is missing
@@ -377,6 +471,7 @@ impl ServeArgs {
                 |mib| mib << 20,
             ),
             extra_sensitive,
+            names: self.file_rules.names.clone(),
             ..ArgumentPolicy::default()
         };
         Ok(policy.with_bind_roots(&self.allow_bind)?)
@@ -397,7 +492,14 @@ impl ServeArgs {
             concurrent_calls_per_plugin: self
                 .max_concurrent_calls
                 .map_or(defaults.concurrent_calls_per_plugin, |n| n as usize),
-            ..defaults
+            docker_calls_per_call: self
+                .file_rules
+                .docker_requests
+                .map_or(defaults.docker_calls_per_call, |n| n as u32),
+            log_messages_per_call: self
+                .file_rules
+                .log_lines
+                .map_or(defaults.log_messages_per_call, |n| n as u32),
         }
     }
 
@@ -435,7 +537,7 @@ mod tests {
         let Command::Serve(args) = cli.command else {
             panic!("serve expected")
         };
-        let granted = args.policy().grants["probe"];
+        let granted = args.policy().unwrap().grants["probe"];
         assert!(
             granted.contains(Capability::ContainersRead)
                 && granted.contains(Capability::ContainersManage)

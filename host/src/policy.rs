@@ -5,8 +5,65 @@
 //! the policy; it comes from the command line only.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::sync::Arc;
 
+use crate::argument_policy::ArgumentPolicy;
 use crate::capabilities::{CapabilitySet, Tier};
+use crate::runtime::Limits;
+
+/// Which engine objects a plugin's primitives may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything on the engine: a local user managing their own engine.
+    All,
+    /// Only objects this server's principal created (the `io.bulkhead.owner` label);
+    /// lists show only those. The default for plugins from disk.
+    Owned,
+}
+
+impl Scope {
+    pub fn parse(text: &str) -> Option<Scope> {
+        match text {
+            "all" => Some(Scope::All),
+            "owned" => Some(Scope::Owned),
+            _ => None,
+        }
+    }
+
+    /// Built-in plugins manage the local user's engine; plugins from disk reach only
+    /// what this principal created unless the operator says otherwise.
+    pub fn default_for(builtin: bool) -> Scope {
+        if builtin { Scope::All } else { Scope::Owned }
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Scope::All => "all",
+            Scope::Owned => "owned",
+        })
+    }
+}
+
+/// What the operator decided for one plugin beyond its grant: what it reaches, what its
+/// arguments may ask of the engine, and how much one call may use.
+#[derive(Debug, Clone)]
+pub struct PluginSettings {
+    pub scope: Scope,
+    pub rules: Arc<ArgumentPolicy>,
+    pub limits: Limits,
+}
+
+/// A plugin's own settings from the policy file, already checked to be no looser than
+/// the server's.
+#[derive(Debug, Clone, Default)]
+pub struct PluginOverrides {
+    pub scope: Option<Scope>,
+    pub rules: Option<Arc<ArgumentPolicy>>,
+    pub limits: Option<Limits>,
+}
 
 #[derive(Debug, Clone, Default)]
 pub struct Policy {
@@ -24,6 +81,12 @@ pub struct Policy {
     pub plugins_allowed: Option<BTreeSet<String>>,
     /// Per-plugin tier ceilings, each at most the server's.
     pub plugin_ceilings: BTreeMap<String, Tier>,
+    /// The server's argument rules and call limits: what a plugin gets unless its own
+    /// settings narrow them.
+    pub rules: Arc<ArgumentPolicy>,
+    pub limits: Limits,
+    /// Per-plugin scope, rules and limits from the policy file.
+    pub plugin_overrides: BTreeMap<String, PluginOverrides>,
 }
 
 impl Policy {
@@ -62,6 +125,23 @@ impl Policy {
         self.plugins_allowed
             .as_ref()
             .is_none_or(|allowed| allowed.contains(plugin))
+    }
+
+    /// Scope, rules and limits of `plugin`: its own settings, else the server's, with
+    /// the scope defaulting by origin ([`Scope::default_for`]).
+    pub fn settings_for(&self, plugin: &str, builtin: bool) -> PluginSettings {
+        let own = self.plugin_overrides.get(plugin);
+        PluginSettings {
+            scope: own
+                .and_then(|o| o.scope)
+                .unwrap_or(Scope::default_for(builtin)),
+            rules: own
+                .and_then(|o| o.rules.clone())
+                .unwrap_or_else(|| Arc::clone(&self.rules)),
+            limits: own
+                .and_then(|o| o.limits.clone())
+                .unwrap_or_else(|| self.limits.clone()),
+        }
     }
 
     /// What `plugin` is granted before the ceiling: an explicit grant, else the
@@ -139,6 +219,21 @@ mod tests {
             read_only.ceiling_refusal("p", manage),
             Some("the server runs in read-only mode")
         );
+    }
+
+    #[test]
+    fn scope_defaults_by_origin_and_follows_the_file() {
+        let mut policy = Policy::default();
+        assert_eq!(policy.settings_for("containers", true).scope, Scope::All);
+        assert_eq!(policy.settings_for("hello", false).scope, Scope::Owned);
+        policy.plugin_overrides.insert(
+            "containers".into(),
+            PluginOverrides {
+                scope: Some(Scope::Owned),
+                ..PluginOverrides::default()
+            },
+        );
+        assert_eq!(policy.settings_for("containers", true).scope, Scope::Owned);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use crate::capabilities::{Capability, CapabilitySet, Tier};
+use crate::policy::Scope;
 use crate::trust::{TrustPolicy, parse_public_key};
 
 /// The whole file.
@@ -50,6 +51,8 @@ pub struct TrustSection {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSection {
+    /// `--principal`: whom this server acts for (default `local:<uid>`).
+    pub principal: Option<String>,
     /// `--read-only`: serve read tools only.
     pub read_only: Option<bool>,
     /// `--allow-destructive`: let remove and prune through.
@@ -76,7 +79,7 @@ pub struct ServerSection {
 }
 
 /// Limits of every call.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsSection {
     /// `--call-timeout`, seconds.
@@ -87,20 +90,32 @@ pub struct LimitsSection {
     pub output_kib: Option<u64>,
     /// `--max-concurrent-calls`, per plugin.
     pub concurrent_calls: Option<u64>,
+    /// Docker primitives one call may invoke.
+    pub docker_requests: Option<u64>,
+    /// Log messages one call may send to the host's log.
+    pub log_lines: Option<u64>,
 }
 
 /// What create, volume and build arguments may ask for.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ArgumentsSection {
     /// `--allow-bind`.
-    #[serde(default)]
-    pub allow_bind: Vec<PathBuf>,
+    pub allow_bind: Option<Vec<PathBuf>>,
     /// `--allow-public-ports`.
     pub allow_public_ports: Option<bool>,
     /// `--allow-volume-driver`.
-    #[serde(default)]
-    pub allow_volume_drivers: Vec<String>,
+    pub allow_volume_drivers: Option<Vec<String>>,
+    /// Image reference patterns containers may run and pulls fetch (absent: any).
+    pub images: Option<Vec<String>>,
+    /// Registries pulls and pushes may reach (absent: any).
+    pub registries: Option<Vec<String>>,
+    /// Networks containers may join besides `none` and their plugin's own (absent: any
+    /// under scope `all`, `bridge` under scope `owned`).
+    pub networks: Option<Vec<String>>,
+    /// Label key patterns plugins may not set (default: Traefik's and caddy's routing
+    /// labels). At the server it replaces the default; in a plugin's section it adds.
+    pub label_deny: Option<Vec<String>>,
     /// `--max-memory`, MiB.
     pub max_memory_mib: Option<u64>,
     /// `--max-cpus`.
@@ -122,6 +137,20 @@ pub struct PluginSection {
     pub tier: Option<Spanned<String>>,
     /// The sha256 of the only file that may load under this name.
     pub sha256: Option<Spanned<String>>,
+    /// `owned` or `all` (default: `all` for built-in plugins, `owned` for others).
+    pub scope: Option<Spanned<String>>,
+    /// This plugin's own argument rules; each can only tighten the server's.
+    pub arguments: Option<Spanned<ArgumentsSection>>,
+    /// This plugin's own call limits; each at most the server's.
+    pub limits: Option<Spanned<LimitsSection>>,
+}
+
+/// A plugin's own settings from the file, with the line each came from.
+#[derive(Debug, Clone, Default)]
+pub struct PluginFileSettings {
+    pub scope: Option<Scope>,
+    pub arguments: Option<(usize, ArgumentsSection)>,
+    pub limits: Option<(usize, LimitsSection)>,
 }
 
 /// A policy file that cannot be used, with the place that is wrong.
@@ -138,6 +167,7 @@ pub struct Loaded {
     pub file: PolicyFile,
     pub grants: BTreeMap<String, CapabilitySet>,
     pub plugin_ceilings: BTreeMap<String, Tier>,
+    pub plugin_settings: BTreeMap<String, PluginFileSettings>,
     pub trust: TrustPolicy,
 }
 
@@ -165,8 +195,28 @@ pub fn parse(text: &str, server_ceiling: impl Fn(&PolicyFile) -> Tier) -> Result
     let at = |span: std::ops::Range<usize>| line_of(text, span.start);
     let mut grants = BTreeMap::new();
     let mut plugin_ceilings = BTreeMap::new();
+    let mut plugin_settings = BTreeMap::new();
     let mut trust = TrustPolicy::default();
     for (plugin, section) in &file.plugins {
+        let mut settings = PluginFileSettings::default();
+        if let Some(scope) = &section.scope {
+            settings.scope = Some(Scope::parse(scope.get_ref()).ok_or_else(|| {
+                format!(
+                    "line {}: plugins.{plugin}.scope: `{}` is not owned or all",
+                    at(scope.span()),
+                    scope.get_ref()
+                )
+            })?);
+        }
+        settings.arguments = section
+            .arguments
+            .as_ref()
+            .map(|a| (at(a.span()), a.get_ref().clone()));
+        settings.limits = section
+            .limits
+            .as_ref()
+            .map(|l| (at(l.span()), l.get_ref().clone()));
+        plugin_settings.insert(plugin.clone(), settings);
         if let Some(list) = &section.grants {
             let mut set = CapabilitySet::EMPTY;
             for name in list {
@@ -230,6 +280,7 @@ pub fn parse(text: &str, server_ceiling: impl Fn(&PolicyFile) -> Tier) -> Result
         file,
         grants,
         plugin_ceilings,
+        plugin_settings,
         trust,
     })
 }

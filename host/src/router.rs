@@ -7,12 +7,13 @@ use std::time::Instant;
 
 use serde_json::{Map, Value};
 
+use crate::access::Journal;
 use crate::audit::{AuditLog, CallRecord, argument_shape};
 use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::policy::Policy;
 use crate::progress::ProgressSink;
-use crate::runtime::{LoadedPlugin, Runtime, ToolSpec};
+use crate::runtime::{CallContext, LoadedPlugin, Runtime, ToolSpec};
 use crate::sanitize::{strip_controls, truncate_at_char};
 
 /// At most this many schema violations are reported for one call.
@@ -118,9 +119,11 @@ impl Router {
                 );
                 continue;
             }
+            let settings = policy.settings_for(&name, plugin.builtin_grant.is_some());
+            let plugin = plugin.with_settings(settings);
             let granted = policy.granted(&name, plugin.builtin_grant);
             let effective = effective_grant(plugin.requested, granted, policy.ceiling_for(&name));
-            tracing::info!(plugin = %name, requested = %plugin.requested, granted = %granted, effective = %effective, "capabilities");
+            tracing::info!(plugin = %name, requested = %plugin.requested, granted = %granted, effective = %effective, scope = %plugin.settings.scope, "capabilities");
             let plugin = Arc::new(plugin);
             for (index, spec) in plugin.manifest.tools.iter().enumerate() {
                 let refusal = refusal(&name, spec, plugin.requested, effective, policy);
@@ -192,7 +195,8 @@ impl Router {
             .audit
             .as_ref()
             .map(|_| argument_shape(arguments.as_ref().unwrap_or(&Map::new())));
-        let answer = self.run(tool, arguments, progress).await;
+        let journal = Journal::default();
+        let answer = self.run(tool, arguments, progress, journal.clone()).await;
         let outcome = match &answer {
             Answer::Success { .. } => "ok",
             Answer::Failure(failure) => failure.code.as_str(),
@@ -217,21 +221,25 @@ impl Router {
                 outcome,
                 duration_ms: started.elapsed().as_millis() as u64,
                 arguments,
+                objects: journal.entries(),
             });
         }
         Ok(answer)
     }
 
+    /// Gate, then — inside the plugin's call slot and deadline — validate the arguments,
+    /// run the tool and check its answer. Validation runs on the blocking pool: a large
+    /// input against a large schema must not stall the async workers.
     async fn run(
         &self,
         tool: &RoutedTool,
         arguments: Option<Map<String, Value>>,
         progress: Option<Arc<dyn ProgressSink>>,
+        journal: Journal,
     ) -> Answer {
         if let Some(refusal) = &tool.refusal {
             return Answer::Failure(refusal.clone());
         }
-        let spec = tool.spec();
         let arguments = Value::Object(arguments.unwrap_or_default());
         let serialized = arguments.to_string();
         if serialized.len() > MAX_ARGUMENT_BYTES {
@@ -246,23 +254,63 @@ impl Router {
                 .with_hint("No Docker tool needs that much input; send less."),
             );
         }
-        if let Err(failure) = validate_arguments(spec, &arguments) {
-            return Answer::Failure(failure);
-        }
-        match self
-            .runtime
-            .call(&tool.plugin, &spec.name, tool.allowed, serialized, progress)
+        let plugin = &tool.plugin;
+        let _slot = match plugin.try_slot() {
+            Ok(slot) => slot,
+            Err(busy) => return Answer::Failure(busy),
+        };
+        let timeout = plugin.settings.limits.call_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let work = async {
+            let (checked, index) = (Arc::clone(plugin), tool.index);
+            blocking(move || validate_arguments(&checked.manifest.tools[index], &arguments))
+                .await??;
+            let call = CallContext {
+                tool: tool.spec().name.clone(),
+                allowed: tool.allowed,
+                deadline,
+                journal,
+                progress,
+            };
+            let output = self.runtime.call(plugin, call, serialized).await?;
+            let (checked, index) = (Arc::clone(plugin), tool.index);
+            let limit = plugin.settings.limits.output_bytes;
+            blocking(move || {
+                let spec = &checked.manifest.tools[index];
+                check_output(&checked.manifest.name, spec, output, limit)
+            })
             .await
-        {
-            Ok(output) => check_output(
-                &tool.plugin.manifest.name,
-                spec,
-                output,
-                self.runtime.limits().output_bytes,
+        };
+        match tokio::time::timeout_at(deadline, work).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(failure)) => Answer::Failure(sanitize_failure(failure)),
+            Err(_) => Answer::Failure(
+                ToolFailure::new(
+                    ErrorCode::Timeout,
+                    format!(
+                        "tool `{}` did not finish within {} s and was stopped",
+                        tool.spec().name,
+                        timeout.as_secs_f32()
+                    ),
+                )
+                .with_hint(
+                    "A Docker request it started may still complete; check the state before retrying.",
+                ),
             ),
-            Err(failure) => Answer::Failure(sanitize_failure(failure)),
         }
     }
+}
+
+/// Runs CPU-bound checking on the blocking pool.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ToolFailure> {
+    tokio::task::spawn_blocking(work).await.map_err(|err| {
+        ToolFailure::new(
+            ErrorCode::PluginFault,
+            format!("checking the call failed: {err}"),
+        )
+    })
 }
 
 /// Why a tool must be hidden, if it must.

@@ -11,6 +11,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::time::Instant;
 
 use super::exec_kill::{self, TOKEN_KEY};
+use super::ownership::ObjectKind;
 use super::refs::container_ref;
 use super::{engine_call, map_error};
 use crate::access::CallAccess;
@@ -41,7 +42,10 @@ impl Host for CallAccess {
         request: ExecRequest,
     ) -> Result<ExecResult, DockerError> {
         let docker = self.authorize(Capability::ContainersExec).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let plan = Plan::new(request, self.deadline)?;
         let token = exec_kill::new_token();
 

@@ -6,7 +6,7 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
-use super::refs::container_ref;
+use super::ownership::ObjectKind;
 use super::tar_archive::{self, MAX_ENTRIES};
 use super::{engine_call, map_error};
 use crate::access::CallAccess;
@@ -30,7 +30,10 @@ impl Host for CallAccess {
         files: Vec<FileEntry>,
     ) -> Result<CopySummary, DockerError> {
         let docker = self.authorize(Capability::ContainersFiles).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let destination = tar_archive::container_path(&path)?;
         let built = tar_archive::build(&files)?;
         // Refuse to replace an existing directory with a file or the reverse: a copy
@@ -59,7 +62,10 @@ impl Host for CallAccess {
         max_bytes: u32,
     ) -> Result<ArchiveContents, DockerError> {
         let docker = self.authorize(Capability::ContainersFiles).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let source = tar_archive::container_path(&path)?;
         let max_bytes = match max_bytes {
             0 => DEFAULT_READ_BYTES,

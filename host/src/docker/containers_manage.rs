@@ -17,15 +17,16 @@ use bollard::query_parameters::{
 use futures_util::StreamExt;
 
 use super::labels;
+use super::labels::Stamp;
 use super::mounts::engine_mounts;
-use super::refs::container_ref;
+use super::ownership::ObjectKind;
 use super::signals::parse_signal;
 use super::{engine_call, map_error};
 use crate::access::CallAccess;
 use crate::argument_policy::{ArgumentPolicy, NO_NEW_PRIVILEGES, Resources, default_log_config};
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::containers_manage::{Host, WaitResult};
-use crate::bindings::bulkhead::plugin::types::{ContainerSpec, CreatedContainer};
+use crate::bindings::bulkhead::plugin::types::{ContainerSpec, CreatedContainer, MountKind};
 use crate::capabilities::Capability;
 use crate::sanitize::one_line;
 
@@ -44,7 +45,25 @@ impl Host for CallAccess {
         spec: ContainerSpec,
     ) -> Result<CreatedContainer, DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let (name, body) = create_request(spec, &self.plugin, &self.rules)?;
+        let image = spec.image.trim().to_string();
+        let volumes: Vec<String> = spec
+            .mounts
+            .iter()
+            .filter(|m| m.kind == MountKind::Volume)
+            .filter_map(|m| m.source.clone())
+            .collect();
+        let (name, mut body) = create_request(spec, self.stamp(), &self.rules)?;
+        // What the spec names beyond itself: an allowed image, a network it may join,
+        // volumes it may mount (under `scope = owned`, only its principal's).
+        self.check_image_allowed(&docker, &image).await?;
+        if let Some(host) = body.host_config.as_mut()
+            && let Some(mode) = host.network_mode.take()
+        {
+            host.network_mode = Some(self.joinable_network(&docker, &mode).await?);
+        }
+        for volume in volumes {
+            self.resolve(&docker, ObjectKind::Volume, &volume).await?;
+        }
         let mut options = CreateContainerOptionsBuilder::new();
         if let Some(name) = &name {
             options = options.name(name);
@@ -54,6 +73,7 @@ impl Host for CallAccess {
             docker.create_container(Some(options.build()), body),
         )
         .await?;
+        self.journal.record(ObjectKind::Container, &created.id);
         let name = match name {
             Some(name) => name,
             // The engine picked one; it is part of creating, so no extra grant is needed.
@@ -76,7 +96,10 @@ impl Host for CallAccess {
 
     async fn start_container(&mut self, target: String) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         engine_call(
             &self.docker,
             docker.start_container(target, None::<StartContainerOptions>),
@@ -90,7 +113,10 @@ impl Host for CallAccess {
         timeout_secs: Option<u32>,
     ) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let mut options = StopContainerOptionsBuilder::new();
         if let Some(secs) = stop_timeout(timeout_secs)? {
             options = options.t(secs);
@@ -108,7 +134,10 @@ impl Host for CallAccess {
         timeout_secs: Option<u32>,
     ) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let mut options = RestartContainerOptionsBuilder::new();
         if let Some(secs) = stop_timeout(timeout_secs)? {
             options = options.t(secs);
@@ -122,13 +151,19 @@ impl Host for CallAccess {
 
     async fn pause_container(&mut self, target: String) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         engine_call(&self.docker, docker.pause_container(target)).await
     }
 
     async fn unpause_container(&mut self, target: String) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         engine_call(&self.docker, docker.unpause_container(target))
             .await
             .map_err(|err| match err {
@@ -146,7 +181,10 @@ impl Host for CallAccess {
         signal: Option<String>,
     ) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let signal = parse_signal(signal.as_deref())?;
         let options = KillContainerOptionsBuilder::new().signal(&signal).build();
         engine_call(&self.docker, docker.kill_container(target, Some(options))).await
@@ -158,7 +196,10 @@ impl Host for CallAccess {
         new_name: String,
     ) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let new_name = new_name.strip_prefix('/').unwrap_or(&new_name);
         validate_name(new_name)?;
         let options = RenameContainerOptionsBuilder::new().name(new_name).build();
@@ -171,7 +212,10 @@ impl Host for CallAccess {
         timeout_secs: u32,
     ) -> Result<WaitResult, DockerError> {
         let docker = self.authorize(Capability::ContainersManage).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         if !(1..=MAX_WAIT_SECS).contains(&timeout_secs) {
             return Err(DockerError::Invalid(format!(
                 "a wait lasts 1-{MAX_WAIT_SECS} s (the host ends it before the call's deadline); call again to wait longer"
@@ -249,7 +293,7 @@ fn stop_timeout(timeout_secs: Option<u32>) -> Result<Option<i32>, DockerError> {
 /// (bind sources), so every rule has a table test.
 pub(super) fn create_request(
     spec: ContainerSpec,
-    plugin: &str,
+    stamp: Stamp<'_>,
     rules: &ArgumentPolicy,
 ) -> Result<(Option<String>, ContainerCreateBody), DockerError> {
     let image = spec.image.trim();
@@ -274,7 +318,7 @@ pub(super) fn create_request(
             }
         }
     }
-    let labels = labels::stamped(spec.labels, plugin)?;
+    let labels = labels::stamped(spec.labels, stamp, rules)?;
 
     let network_mode = match spec.network.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -328,7 +372,7 @@ pub(super) fn create_request(
         nano_cpus: spec.nano_cpus,
         pids_limit: spec.pids_limit,
     })?;
-    let mounts = engine_mounts(spec.mounts, rules, plugin)?;
+    let mounts = engine_mounts(spec.mounts, rules, stamp)?;
     let (log_driver, log_options) = default_log_config();
     let restart_policy = spec
         .restart_policy
@@ -480,7 +524,12 @@ mod tests {
             host_ip: None,
             host_port: Some(8080),
         }];
-        let (_, body) = create_request(request, "containers", &ArgumentPolicy::default()).unwrap();
+        let (_, body) = create_request(
+            request,
+            labels::test_stamp("containers"),
+            &ArgumentPolicy::default(),
+        )
+        .unwrap();
         let labels = body.labels.unwrap();
         assert_eq!(labels.get(MANAGED_LABEL).map(String::as_str), Some("true"));
         assert_eq!(
@@ -500,7 +549,7 @@ mod tests {
         let denied = |mutate: fn(&mut ContainerSpec)| {
             let mut request = spec("busybox");
             mutate(&mut request);
-            create_request(request, "p", &ArgumentPolicy::default())
+            create_request(request, labels::test_stamp("p"), &ArgumentPolicy::default())
         };
         assert!(matches!(
             denied(|s| s.network = Some("host".into())),
@@ -550,7 +599,12 @@ mod tests {
 
     #[test]
     fn defaults_are_applied_when_omitted() {
-        let (_, body) = create_request(spec("busybox"), "p", &ArgumentPolicy::default()).unwrap();
+        let (_, body) = create_request(
+            spec("busybox"),
+            labels::test_stamp("p"),
+            &ArgumentPolicy::default(),
+        )
+        .unwrap();
         let host = body.host_config.unwrap();
         assert_eq!(host.pids_limit, Some(DEFAULT_PIDS_LIMIT));
         assert_eq!(host.memory, None);
@@ -566,7 +620,7 @@ mod tests {
             max_memory_bytes: Some(64 << 20),
             ..ArgumentPolicy::default()
         };
-        let (_, body) = create_request(spec("busybox"), "p", &capped).unwrap();
+        let (_, body) = create_request(spec("busybox"), labels::test_stamp("p"), &capped).unwrap();
         assert_eq!(body.host_config.unwrap().memory, Some(64 << 20));
     }
 
@@ -640,7 +694,7 @@ mod tests {
         let with = |mutate: &dyn Fn(&mut ContainerSpec)| {
             let mut request = spec("busybox");
             mutate(&mut request);
-            outcome(create_request(request, "p", &rules))
+            outcome(create_request(request, labels::test_stamp("p"), &rules))
         };
         let mounts = |list: Vec<MountSpec>| with(&move |s| s.mounts = list.clone());
         let bind = |source: &str| mount(MountKind::Bind, Some(source), "/data");
@@ -784,7 +838,7 @@ mod tests {
             mount(MountKind::Volume, Some("cache"), "/cache"),
             tmpfs,
         ];
-        let (_, body) = create_request(request, "containers", &rules).unwrap();
+        let (_, body) = create_request(request, labels::test_stamp("containers"), &rules).unwrap();
         let mounts = body.host_config.unwrap().mounts.unwrap();
         assert_eq!(mounts[0].typ, Some(MountType::BIND));
         assert_eq!(

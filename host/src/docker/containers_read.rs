@@ -10,8 +10,8 @@ use bollard::query_parameters::{
 };
 use futures_util::StreamExt;
 
+use super::ownership::ObjectKind;
 use super::paging::{clamp_or_default, paginate};
-use super::refs::container_ref;
 use super::stats::stats_from_engine;
 use super::{engine_call, map_error};
 use crate::access::CallAccess;
@@ -46,7 +46,7 @@ impl Host for CallAccess {
         let docker = self.authorize(Capability::ContainersRead).await?;
         let options = ListContainersOptionsBuilder::new()
             .all(filter.all)
-            .filters(&engine_filters(&filter))
+            .filters(&self.scope_filters(engine_filters(&filter)))
             .build();
         let mut all = engine_call(&self.docker, docker.list_containers(Some(options))).await?;
         // The engine lists newest first; keep that order stable across pages.
@@ -61,7 +61,10 @@ impl Host for CallAccess {
 
     async fn inspect_container(&mut self, target: String) -> Result<ContainerDetails, DockerError> {
         let docker = self.authorize(Capability::ContainersRead).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let details = engine_call(
             &self.docker,
             docker.inspect_container(target, None::<InspectContainerOptions>),
@@ -76,7 +79,10 @@ impl Host for CallAccess {
         options: LogOptions,
     ) -> Result<LogChunk, DockerError> {
         let docker = self.authorize(Capability::ContainersRead).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         if !options.stdout && !options.stderr {
             return Err(DockerError::Invalid("choose stdout, stderr or both".into()));
         }
@@ -130,7 +136,10 @@ impl Host for CallAccess {
 
     async fn container_stats(&mut self, target: String) -> Result<ResourceUsage, DockerError> {
         let docker = self.authorize(Capability::ContainersRead).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         // Not one-shot: the engine then samples twice (about a second apart), which the
         // CPU share needs; `stream(false)` makes it one answer.
         let options = StatsOptionsBuilder::new()
@@ -159,7 +168,10 @@ impl Host for CallAccess {
         max_rows: u32,
     ) -> Result<ProcessList, DockerError> {
         let docker = self.authorize(Capability::ContainersRead).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let max_rows = clamp_or_default(max_rows, DEFAULT_TOP_ROWS, MAX_TOP_ROWS) as usize;
         // Default `ps` arguments only: `ps_args` is a command line the engine runs.
         let top = engine_call(
@@ -176,7 +188,10 @@ impl Host for CallAccess {
         page: PageRequest,
     ) -> Result<ChangePage, DockerError> {
         let docker = self.authorize(Capability::ContainersRead).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         let mut all = engine_call(&self.docker, docker.container_changes(target))
             .await?
             .unwrap_or_default();

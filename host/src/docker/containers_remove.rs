@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use bollard::query_parameters::{PruneContainersOptionsBuilder, RemoveContainerOptionsBuilder};
 
 use super::engine_call;
-use super::refs::container_ref;
+use super::ownership::ObjectKind;
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::containers_remove::{Host, PruneFilter, PruneReport};
@@ -26,7 +26,10 @@ impl Host for CallAccess {
         volumes: bool,
     ) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersRemove).await?;
-        let target = container_ref(&target)?;
+        let target = self
+            .resolve(&docker, ObjectKind::Container, &target)
+            .await?;
+        let target = target.as_str();
         // Without `force` the engine itself refuses a running container (409), which
         // reaches the plugin as `conflict`: nothing running is deleted by accident.
         let options = RemoveContainerOptionsBuilder::new()
@@ -38,7 +41,7 @@ impl Host for CallAccess {
 
     async fn prune_containers(&mut self, filter: PruneFilter) -> Result<PruneReport, DockerError> {
         let docker = self.authorize(Capability::ContainersRemove).await?;
-        let filters = prune_filters(&filter)?;
+        let filters = self.scope_filters(prune_filters(&filter)?);
         let options = PruneContainersOptionsBuilder::new()
             .filters(&filters)
             .build();

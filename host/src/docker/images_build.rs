@@ -11,6 +11,8 @@ use futures_util::StreamExt;
 
 use super::build_context::{directory_context, inline_context};
 use super::image_stream::split_reference;
+use super::labels::Stamp;
+use super::ownership::ObjectKind;
 use super::refs::image_ref;
 use super::{engine_call, labels, map_error};
 use crate::access::CallAccess;
@@ -31,7 +33,7 @@ const MAX_BUILD_ARGS: usize = 64;
 impl Host for CallAccess {
     async fn build_image(&mut self, spec: BuildSpec) -> Result<BuildResult, DockerError> {
         let docker = self.authorize(Capability::ImagesBuild).await?;
-        let request = BuildRequest::check(&spec, &self.plugin)?;
+        let request = BuildRequest::check(&spec, self.stamp(), &self.rules)?;
         let context = self.context_tar(spec).await?;
 
         let mut stream =
@@ -72,6 +74,7 @@ impl Host for CallAccess {
                 .build();
             engine_call(&self.docker, docker.tag_image(&id, Some(options))).await?;
         }
+        self.journal.record(ObjectKind::Image, &id);
         let (log_tail, log_truncated) = log.tail();
         Ok(BuildResult {
             id,
@@ -120,7 +123,11 @@ struct BuildRequest {
 }
 
 impl BuildRequest {
-    fn check(spec: &BuildSpec, plugin: &str) -> Result<BuildRequest, DockerError> {
+    fn check(
+        spec: &BuildSpec,
+        stamp: Stamp<'_>,
+        rules: &ArgumentPolicy,
+    ) -> Result<BuildRequest, DockerError> {
         if spec.tags.len() > MAX_TAGS {
             return Err(DockerError::Invalid(format!("at most {MAX_TAGS} tags")));
         }
@@ -155,7 +162,7 @@ impl BuildRequest {
             }
             build_args.insert(arg.key.clone(), arg.value.clone());
         }
-        let labels = labels::stamped(spec.labels.clone(), plugin)?;
+        let labels = labels::stamped(spec.labels.clone(), stamp, rules)?;
         let network = spec
             .network
             .as_deref()
@@ -306,7 +313,12 @@ mod tests {
             key: "VERSION".into(),
             value: "1".into(),
         }];
-        let checked = BuildRequest::check(&request, "containers").unwrap();
+        let checked = BuildRequest::check(
+            &request,
+            labels::test_stamp("containers"),
+            &ArgumentPolicy::default(),
+        )
+        .unwrap();
         assert_eq!(checked.tags, ["app:latest", "127.0.0.1:5000/app:v1"]);
         let options = checked.options();
         assert_eq!(options.t.as_deref(), Some("app:latest"));
@@ -316,7 +328,12 @@ mod tests {
         let refused = |mutate: fn(&mut BuildSpec)| {
             let mut request = spec();
             mutate(&mut request);
-            BuildRequest::check(&request, "p").unwrap_err()
+            BuildRequest::check(
+                &request,
+                labels::test_stamp("p"),
+                &ArgumentPolicy::default(),
+            )
+            .unwrap_err()
         };
         assert!(matches!(
             refused(|s| s.network = Some("host".into())),

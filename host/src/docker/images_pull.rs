@@ -23,6 +23,8 @@ impl Host for CallAccess {
                 "pull a name (name[:tag] or name@digest), not a local image id".into(),
             ));
         }
+        self.rules.names.check_registry(reference)?;
+        self.rules.names.check_image(reference, &[])?;
         let (repository, tag) = split_reference(reference);
         let full = if reference.contains('@') {
             reference.to_string()

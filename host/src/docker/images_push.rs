@@ -8,6 +8,7 @@ use futures_util::StreamExt;
 use super::engine_call;
 use super::image_stream::{TransferState, split_reference};
 use super::images_read::image_not_found;
+use super::ownership::ObjectKind;
 use super::refs::image_ref;
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
@@ -24,6 +25,9 @@ impl Host for CallAccess {
                 "push a name[:tag] reference, not a digest or an id".into(),
             ));
         }
+        self.rules.names.check_registry(reference)?;
+        // Under `scope = owned`, only what this principal built leaves the host.
+        self.resolve(&docker, ObjectKind::Image, reference).await?;
         let (repository, tag) = split_reference(reference);
         let full = format!("{repository}:{tag}");
         let options = PushImageOptionsBuilder::new().tag(tag).build();
@@ -52,6 +56,9 @@ impl Host for CallAccess {
         let docker = self.authorize(Capability::ImagesPush).await?;
         let source = image_ref(&source)?;
         let target = image_ref(&target)?;
+        // A tag must not launder an image past the allow-list or another's ownership.
+        self.check_image_allowed(&docker, source).await?;
+        self.resolve(&docker, ObjectKind::Image, source).await?;
         if target.contains('@') || target.starts_with("sha256:") {
             return Err(DockerError::Invalid(
                 "a tag is name[:tag], not a digest or an id".into(),

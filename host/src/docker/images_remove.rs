@@ -6,6 +6,7 @@ use bollard::query_parameters::{PruneImagesOptionsBuilder, RemoveImageOptionsBui
 
 use super::engine_call;
 use super::images_read::image_not_found;
+use super::ownership::ObjectKind;
 use super::refs::image_ref;
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
@@ -23,6 +24,9 @@ impl Host for CallAccess {
         force: bool,
     ) -> Result<RemovedImage, DockerError> {
         let docker = self.authorize(Capability::ImagesRemove).await?;
+        // Images are removed by the name given (removing a tag only untags); under
+        // `scope = owned` only an image this principal built qualifies.
+        self.resolve(&docker, ObjectKind::Image, &image).await?;
         let image = image_ref(&image)?;
         let options = RemoveImageOptionsBuilder::new()
             .force(force)
@@ -48,7 +52,10 @@ impl Host for CallAccess {
     async fn prune_images(&mut self, all: bool) -> Result<PrunedImages, DockerError> {
         let docker = self.authorize(Capability::ImagesRemove).await?;
         // The engine's `dangling=false` means "unused, tagged or not" (`prune -a`).
-        let filters = HashMap::from([("dangling", vec![if all { "false" } else { "true" }])]);
+        let filters = self.scope_filters(HashMap::from([(
+            "dangling".to_string(),
+            vec![if all { "false" } else { "true" }.to_string()],
+        )]));
         let options = PruneImagesOptionsBuilder::new().filters(&filters).build();
         let response = engine_call(&self.docker, docker.prune_images(Some(options))).await?;
         let mut deleted = Vec::new();

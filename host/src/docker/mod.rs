@@ -22,6 +22,7 @@ mod mounts;
 mod networks_manage;
 mod networks_read;
 mod networks_remove;
+mod ownership;
 pub mod paging;
 pub mod refs;
 mod signals;
@@ -38,6 +39,7 @@ use tokio::sync::Mutex;
 
 use crate::bindings::DockerError;
 pub use errors::map_error;
+pub use ownership::ObjectKind;
 
 /// A lazily connected, self-healing engine client.
 ///

@@ -10,6 +10,7 @@ use bollard::models::{
 };
 
 use super::labels;
+use super::labels::Stamp;
 use super::refs::object_ref;
 use crate::argument_policy::ArgumentPolicy;
 use crate::bindings::DockerError;
@@ -24,7 +25,7 @@ const MAX_TARGET_BYTES: usize = 4096;
 pub fn engine_mounts(
     mounts: Vec<MountSpec>,
     rules: &ArgumentPolicy,
-    plugin: &str,
+    stamp: Stamp<'_>,
 ) -> Result<Vec<Mount>, DockerError> {
     if mounts.len() > MAX_MOUNTS {
         return Err(DockerError::Invalid(format!(
@@ -41,7 +42,7 @@ pub fn engine_mounts(
                 one_line(&target, 200)
             )));
         }
-        engine.push(engine_mount(mount, target, rules, plugin)?);
+        engine.push(engine_mount(mount, target, rules, stamp)?);
     }
     Ok(engine)
 }
@@ -50,7 +51,7 @@ fn engine_mount(
     mount: MountSpec,
     target: String,
     rules: &ArgumentPolicy,
-    plugin: &str,
+    stamp: Stamp<'_>,
 ) -> Result<Mount, DockerError> {
     let kind = match mount.kind {
         MountKind::Bind => "bind",
@@ -129,7 +130,7 @@ fn engine_mount(
                 source,
                 volume_options: Some(MountVolumeOptions {
                     // A volume this mount creates belongs to the plugin like the container.
-                    labels: Some(labels::stamped(Vec::new(), plugin)?),
+                    labels: Some(labels::stamped(Vec::new(), stamp, rules)?),
                     driver_config,
                     ..Default::default()
                 }),

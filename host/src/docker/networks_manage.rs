@@ -12,8 +12,11 @@ use bollard::models::{
 
 use super::engine_call;
 use super::labels;
-use super::refs::{container_ref, object_ref};
+use super::labels::Stamp;
+use super::ownership::ObjectKind;
+use super::refs::object_ref;
 use crate::access::CallAccess;
+use crate::argument_policy::ArgumentPolicy;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::network_types::{
     ConnectOptions, CreatedNetwork, NetworkSpec,
@@ -30,9 +33,10 @@ const MAX_ALIASES: usize = 16;
 impl Host for CallAccess {
     async fn create_network(&mut self, spec: NetworkSpec) -> Result<CreatedNetwork, DockerError> {
         let docker = self.authorize(Capability::NetworksManage).await?;
-        let request = create_request(spec, &self.plugin)?;
+        let request = create_request(spec, self.stamp(), &self.rules)?;
         let name = request.name.clone();
         let created = engine_call(&self.docker, docker.create_network(request)).await?;
+        self.journal.record(ObjectKind::Network, &created.id);
         Ok(CreatedNetwork {
             id: created.id,
             name,
@@ -47,13 +51,15 @@ impl Host for CallAccess {
         options: ConnectOptions,
     ) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::NetworksManage).await?;
-        let network = object_ref("network", &network)?;
-        let container = container_ref(&container)?.to_string();
         let endpoint = endpoint_settings(options)?;
+        let network = self.joinable_network(&docker, &network).await?;
+        let container = self
+            .resolve(&docker, ObjectKind::Container, &container)
+            .await?;
         engine_call(
             &self.docker,
             docker.connect_network(
-                network,
+                &network,
                 NetworkConnectRequest {
                     container,
                     endpoint_config: Some(endpoint),
@@ -70,12 +76,14 @@ impl Host for CallAccess {
         force: bool,
     ) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::NetworksManage).await?;
-        let network = object_ref("network", &network)?;
-        let container = container_ref(&container)?.to_string();
+        let network = self.joinable_network(&docker, &network).await?;
+        let container = self
+            .resolve(&docker, ObjectKind::Container, &container)
+            .await?;
         engine_call(
             &self.docker,
             docker.disconnect_network(
-                network,
+                &network,
                 NetworkDisconnectRequest {
                     container,
                     force: Some(force),
@@ -88,7 +96,11 @@ impl Host for CallAccess {
 
 /// Turns a plugin's spec into an engine request, refusing what the host forbids. Pure,
 /// so every rule has a table test.
-fn create_request(spec: NetworkSpec, plugin: &str) -> Result<NetworkCreateRequest, DockerError> {
+fn create_request(
+    spec: NetworkSpec,
+    stamp: Stamp<'_>,
+    rules: &ArgumentPolicy,
+) -> Result<NetworkCreateRequest, DockerError> {
     let name = object_ref("network", &spec.name)?.to_string();
     let driver = spec.driver.as_deref().map(str::trim).unwrap_or("");
     if !driver.is_empty() && driver != ALLOWED_DRIVER {
@@ -149,7 +161,7 @@ fn create_request(spec: NetworkSpec, plugin: &str) -> Result<NetworkCreateReques
         attachable: Some(spec.attachable),
         enable_ipv6: Some(spec.enable_ipv6),
         ipam,
-        labels: Some(labels::stamped(spec.labels, plugin)?),
+        labels: Some(labels::stamped(spec.labels, stamp, rules)?),
         ..Default::default()
     })
 }
@@ -248,7 +260,12 @@ mod tests {
 
     #[test]
     fn only_bridge_networks_with_host_labels() {
-        let request = create_request(spec("app"), "containers").unwrap();
+        let request = create_request(
+            spec("app"),
+            labels::test_stamp("containers"),
+            &ArgumentPolicy::default(),
+        )
+        .unwrap();
         assert_eq!(request.driver.as_deref(), Some("bridge"));
         let labels = request.labels.unwrap();
         assert_eq!(labels[labels::PLUGIN_LABEL], "containers");
@@ -258,24 +275,33 @@ mod tests {
             let mut asked = spec("app");
             asked.driver = Some(driver.into());
             assert!(
-                matches!(create_request(asked, "p"), Err(DockerError::Denied(_))),
+                matches!(
+                    create_request(asked, labels::test_stamp("p"), &ArgumentPolicy::default()),
+                    Err(DockerError::Denied(_))
+                ),
                 "{driver}"
             );
         }
         let mut bridge = spec("app");
         bridge.driver = Some(" bridge ".into());
-        assert!(create_request(bridge, "p").is_ok());
+        assert!(
+            create_request(bridge, labels::test_stamp("p"), &ArgumentPolicy::default()).is_ok()
+        );
         let mut forged = spec("app");
         forged.labels = vec![KeyValue {
             key: "io.bulkhead.owner".into(),
             value: "me".into(),
         }];
         assert!(matches!(
-            create_request(forged, "p"),
+            create_request(forged, labels::test_stamp("p"), &ArgumentPolicy::default()),
             Err(DockerError::Denied(_))
         ));
         assert!(matches!(
-            create_request(spec("../x"), "p"),
+            create_request(
+                spec("../x"),
+                labels::test_stamp("p"),
+                &ArgumentPolicy::default()
+            ),
             Err(DockerError::Invalid(_))
         ));
     }
@@ -286,7 +312,7 @@ mod tests {
             let mut asked = spec("app");
             asked.subnet = subnet.map(str::to_string);
             asked.gateway = gateway.map(str::to_string);
-            create_request(asked, "p")
+            create_request(asked, labels::test_stamp("p"), &ArgumentPolicy::default())
         };
         let ok = with(Some("10.10.0.0/24"), Some("10.10.0.1")).unwrap();
         let pool = &ok.ipam.unwrap().config.unwrap()[0];

@@ -7,8 +7,8 @@ use bollard::query_parameters::{InspectNetworkOptions, ListNetworksOptionsBuilde
 use super::containers_read::sorted_labels;
 use super::engine_call;
 use super::filters::Filters;
+use super::ownership::ObjectKind;
 use super::paging::paginate;
-use super::refs::object_ref;
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::network_types::{
@@ -32,6 +32,7 @@ impl Host for CallAccess {
             .text("driver", filter.driver.as_deref())?
             .labels(&filter.labels)?
             .into_map();
+        let filters = self.scope_filters(filters);
         let options = ListNetworksOptionsBuilder::new().filters(&filters).build();
         let mut all = engine_call(&self.docker, docker.list_networks(Some(options))).await?;
         all.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
@@ -45,10 +46,10 @@ impl Host for CallAccess {
 
     async fn inspect_network(&mut self, network: String) -> Result<NetworkDetails, DockerError> {
         let docker = self.authorize(Capability::NetworksRead).await?;
-        let network = object_ref("network", &network)?;
+        let network = self.resolve(&docker, ObjectKind::Network, &network).await?;
         let details = engine_call(
             &self.docker,
-            docker.inspect_network(network, None::<InspectNetworkOptions>),
+            docker.inspect_network(&network, None::<InspectNetworkOptions>),
         )
         .await?;
         Ok(details_from_engine(details))

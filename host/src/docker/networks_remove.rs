@@ -5,7 +5,7 @@ use bollard::query_parameters::{InspectNetworkOptions, PruneNetworksOptionsBuild
 
 use super::engine_call;
 use super::filters::Filters;
-use super::refs::object_ref;
+use super::ownership::ObjectKind;
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::networks_remove::Host;
@@ -17,7 +17,8 @@ const PREDEFINED: &[&str] = &["bridge", "host", "none"];
 impl Host for CallAccess {
     async fn remove_network(&mut self, network: String) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::NetworksRemove).await?;
-        let network = object_ref("network", &network)?;
+        let network = self.resolve(&docker, ObjectKind::Network, &network).await?;
+        let network = network.as_str();
         refuse_predefined(network)?;
         // Resolve ids and prefixes to the real name, then remove by full id so the
         // object checked is the object removed.
@@ -41,6 +42,7 @@ impl Host for CallAccess {
             .labels(&labels)?
             .until(until.as_deref())?
             .into_map();
+        let filters = self.scope_filters(filters);
         let options = PruneNetworksOptionsBuilder::new().filters(&filters).build();
         let report = engine_call(&self.docker, docker.prune_networks(Some(options))).await?;
         let mut removed = report.networks_deleted.unwrap_or_default();

@@ -22,14 +22,13 @@ impl Host for CallAccess {
         request: SystemPruneRequest,
     ) -> Result<SystemPruneReport, DockerError> {
         // Check every filter before anything is deleted.
-        let common = Filters::new()
-            .labels(&request.labels)?
-            .until(request.until.as_deref())?
-            .into_map();
-        let mut images = Filters::new()
-            .labels(&request.labels)?
-            .until(request.until.as_deref())?
-            .into_map();
+        let common = self.scope_filters(
+            Filters::new()
+                .labels(&request.labels)?
+                .until(request.until.as_deref())?
+                .into_map(),
+        );
+        let mut images = common.clone();
         // `dangling=false` widens the prune to every image no container uses.
         images.insert("dangling".into(), vec![(!request.all_images).to_string()]);
         let mut reclaimed: i64 = 0;
@@ -49,7 +48,7 @@ impl Host for CallAccess {
 
         let volumes = if request.volumes {
             let docker = self.authorize(Capability::SystemPrune).await?;
-            let filters = volume_prune_filters(&docker, &request.labels)?;
+            let filters = self.scope_filters(volume_prune_filters(&docker, &request.labels)?);
             let options = PruneVolumesOptionsBuilder::new().filters(&filters).build();
             let report = engine_call(&self.docker, docker.prune_volumes(Some(options))).await?;
             reclaimed += report.space_reclaimed.unwrap_or(0).max(0);
@@ -69,7 +68,9 @@ impl Host for CallAccess {
             .flat_map(|item| item.deleted.into_iter().chain(item.untagged))
             .collect();
 
-        let build_cache_pruned = request.labels.is_empty();
+        // Build cache carries no labels, so it is pruned only when the request is
+        // engine-wide: no label filter, and not under `scope = owned`.
+        let build_cache_pruned = request.labels.is_empty() && self.owner_filter().is_none();
         let mut build_cache_records = 0;
         if build_cache_pruned {
             let docker = self.authorize(Capability::SystemPrune).await?;

@@ -193,6 +193,7 @@ impl Host for CallAccess {
             .list("container", &request.containers)?
             .labels(&request.labels)?
             .into_map();
+        let filters = self.scope_filters(filters);
         let options = EventsOptionsBuilder::new()
             .since(&since.to_string())
             .until(&until.to_string())

@@ -8,6 +8,8 @@ use bollard::models::VolumeCreateRequest;
 
 use super::engine_call;
 use super::labels;
+use super::labels::Stamp;
+use super::ownership::ObjectKind;
 use super::refs::object_ref;
 use super::volumes_read::details_from_engine;
 use crate::access::CallAccess;
@@ -24,8 +26,9 @@ const MAX_DRIVER_OPTS: usize = 32;
 impl Host for CallAccess {
     async fn create_volume(&mut self, spec: VolumeSpec) -> Result<VolumeDetails, DockerError> {
         let docker = self.authorize(Capability::VolumesManage).await?;
-        let request = create_request(spec, &self.plugin, &self.rules)?;
+        let request = create_request(spec, self.stamp(), &self.rules)?;
         let volume = engine_call(&self.docker, docker.create_volume(request)).await?;
+        self.journal.record(ObjectKind::Volume, &volume.name);
         Ok(details_from_engine(volume))
     }
 }
@@ -33,7 +36,7 @@ impl Host for CallAccess {
 /// Turns a plugin's spec into an engine request, applying the volume policy.
 fn create_request(
     spec: VolumeSpec,
-    plugin: &str,
+    stamp: Stamp<'_>,
     rules: &ArgumentPolicy,
 ) -> Result<VolumeCreateRequest, DockerError> {
     let name = spec
@@ -84,7 +87,7 @@ fn create_request(
         name,
         driver: Some(driver.unwrap_or("local").to_string()),
         driver_opts: (!opts.is_empty()).then(|| opts.into_iter().collect()),
-        labels: Some(labels::stamped(spec.labels, plugin)?),
+        labels: Some(labels::stamped(spec.labels, stamp, rules)?),
         ..Default::default()
     })
 }
@@ -112,12 +115,13 @@ mod tests {
     #[test]
     fn volume_policy_applies() {
         let rules = ArgumentPolicy::default();
-        let plain = create_request(spec(&[], None), "containers", &rules).unwrap();
+        let plain =
+            create_request(spec(&[], None), labels::test_stamp("containers"), &rules).unwrap();
         assert_eq!(plain.driver.as_deref(), Some("local"));
         assert_eq!(plain.labels.unwrap()[labels::PLUGIN_LABEL], "containers");
         let tmpfs = create_request(
             spec(&[("type", "tmpfs"), ("device", "tmpfs")], None),
-            "p",
+            labels::test_stamp("p"),
             &rules,
         );
         assert!(tmpfs.is_ok(), "{tmpfs:?}");
@@ -128,26 +132,26 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    create_request(spec(opts, None), "p", &rules),
+                    create_request(spec(opts, None), labels::test_stamp("p"), &rules),
                     Err(DockerError::Denied(_))
                 ),
                 "{opts:?}"
             );
         }
         assert!(matches!(
-            create_request(spec(&[], Some("rexray")), "p", &rules),
+            create_request(spec(&[], Some("rexray")), labels::test_stamp("p"), &rules),
             Err(DockerError::Denied(_))
         ));
         assert!(matches!(
             create_request(
                 spec(&[("type", "tmpfs"), ("type", "none")], None),
-                "p",
+                labels::test_stamp("p"),
                 &rules
             ),
             Err(DockerError::Invalid(_))
         ));
         assert!(matches!(
-            create_request(spec(&[], Some("a b")), "p", &rules),
+            create_request(spec(&[], Some("a b")), labels::test_stamp("p"), &rules),
             Err(DockerError::Invalid(_))
         ));
     }

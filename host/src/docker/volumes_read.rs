@@ -9,8 +9,8 @@ use bollard::query_parameters::ListVolumesOptionsBuilder;
 use super::containers_read::sorted_labels;
 use super::engine_call;
 use super::filters::Filters;
+use super::ownership::ObjectKind;
 use super::paging::paginate;
-use super::refs::object_ref;
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::types::{KeyValue, PageRequest};
@@ -36,6 +36,7 @@ impl Host for CallAccess {
             .labels(&filter.labels)?
             .flag("dangling", filter.dangling)
             .into_map();
+        let filters = self.scope_filters(filters);
         let options = ListVolumesOptionsBuilder::new().filters(&filters).build();
         let listed = engine_call(&self.docker, docker.list_volumes(Some(options))).await?;
         let mut all = listed.volumes.unwrap_or_default();
@@ -50,8 +51,8 @@ impl Host for CallAccess {
 
     async fn inspect_volume(&mut self, name: String) -> Result<VolumeDetails, DockerError> {
         let docker = self.authorize(Capability::VolumesRead).await?;
-        let name = object_ref("volume", &name)?;
-        let volume = engine_call(&self.docker, docker.inspect_volume(name)).await?;
+        let name = self.resolve(&docker, ObjectKind::Volume, &name).await?;
+        let volume = engine_call(&self.docker, docker.inspect_volume(&name)).await?;
         Ok(details_from_engine(volume))
     }
 }

@@ -5,7 +5,7 @@ use bollard::query_parameters::{PruneVolumesOptionsBuilder, RemoveVolumeOptionsB
 
 use super::engine_call;
 use super::filters::Filters;
-use super::refs::object_ref;
+use super::ownership::ObjectKind;
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
 use crate::bindings::bulkhead::plugin::volume_types::VolumePruneReport;
@@ -15,9 +15,9 @@ use crate::capabilities::Capability;
 impl Host for CallAccess {
     async fn remove_volume(&mut self, name: String, force: bool) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::VolumesRemove).await?;
-        let name = object_ref("volume", &name)?;
+        let name = self.resolve(&docker, ObjectKind::Volume, &name).await?;
         let options = RemoveVolumeOptionsBuilder::new().force(force).build();
-        engine_call(&self.docker, docker.remove_volume(name, Some(options))).await
+        engine_call(&self.docker, docker.remove_volume(&name, Some(options))).await
     }
 
     async fn prune_volumes(
@@ -25,7 +25,7 @@ impl Host for CallAccess {
         labels: Vec<String>,
     ) -> Result<VolumePruneReport, DockerError> {
         let docker = self.authorize(Capability::VolumesRemove).await?;
-        let filters = volume_prune_filters(&docker, &labels)?;
+        let filters = self.scope_filters(volume_prune_filters(&docker, &labels)?);
         let options = PruneVolumesOptionsBuilder::new().filters(&filters).build();
         let report = engine_call(&self.docker, docker.prune_volumes(Some(options))).await?;
         let mut removed = report.volumes_deleted.unwrap_or_default();

@@ -14,6 +14,8 @@ pub struct Limits {
     pub docker_calls_per_call: u32,
     /// Calls to one plugin that may run at the same time; more fail at once with `Busy`.
     pub concurrent_calls_per_plugin: usize,
+    /// Log messages one tool call may send to the host's log.
+    pub log_messages_per_call: u32,
 }
 
 impl Default for Limits {
@@ -24,6 +26,7 @@ impl Default for Limits {
             output_bytes: 512 << 10,
             docker_calls_per_call: 64,
             concurrent_calls_per_plugin: 16,
+            log_messages_per_call: 256,
         }
     }
 }

@@ -20,18 +20,17 @@ pub use limits::Limits;
 pub use manifest::{PluginManifest, ToolSpec};
 pub use state::CallState;
 
-use crate::access::CallAccess;
+use crate::access::{CallAccess, Journal};
 use crate::argument_policy::ArgumentPolicy;
 use crate::bindings::{Plugin, PluginPre, tools};
 use crate::capabilities::{Capability, CapabilitySet};
 use crate::docker::DockerConnector;
 use crate::errors::{ErrorCode, ToolFailure};
+use crate::identity::Identity;
+use crate::policy::{PluginSettings, Scope};
 use crate::progress::{ProgressReporter, ProgressSink};
 use cache::ComponentCache;
 use engine::EpochTicker;
-
-/// Log messages one call may write; more are dropped.
-const LOG_MESSAGES_PER_CALL: u32 = 256;
 
 /// Where a plugin's bytes came from.
 #[derive(Debug, Clone)]
@@ -52,9 +51,41 @@ pub struct LoadedPlugin {
     pub requested: CapabilitySet,
     pub builtin_grant: Option<CapabilitySet>,
     pub cache: CacheOutcome,
+    /// The operator's scope, argument rules and limits for this plugin.
+    pub settings: PluginSettings,
     name: Arc<str>,
     pre: PluginPre<CallState>,
+    /// Calls that may run at once (`settings.limits.concurrent_calls_per_plugin`).
     permits: Semaphore,
+}
+
+impl LoadedPlugin {
+    /// Applies the operator's settings for this plugin (the router does, from the
+    /// policy, before serving it).
+    pub fn with_settings(mut self, settings: PluginSettings) -> Self {
+        self.permits = Semaphore::new(settings.limits.concurrent_calls_per_plugin);
+        self.settings = settings;
+        self
+    }
+
+    pub fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    /// A call slot, or `Busy` at once: an agent learns to retry later instead of
+    /// spending its deadline waiting for a slot.
+    pub fn try_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ToolFailure> {
+        self.permits.try_acquire().map_err(|_| {
+            ToolFailure::new(
+                ErrorCode::Busy,
+                format!(
+                    "plugin `{}` is already running {} calls, its limit",
+                    self.name, self.settings.limits.concurrent_calls_per_plugin
+                ),
+            )
+            .with_hint("Retry when one of them has finished.")
+        })
+    }
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -80,7 +111,7 @@ pub struct Runtime {
     cache: ComponentCache,
     limits: Limits,
     docker: Arc<DockerConnector>,
-    rules: Arc<ArgumentPolicy>,
+    identity: Arc<Identity>,
     _ticker: EpochTicker,
 }
 
@@ -89,7 +120,7 @@ impl Runtime {
         limits: Limits,
         cache_dir: Option<&std::path::Path>,
         docker: Arc<DockerConnector>,
-        rules: Arc<ArgumentPolicy>,
+        identity: Arc<Identity>,
     ) -> anyhow::Result<Self> {
         let engine = engine::new_engine()
             .map_err(wasm_error)
@@ -112,13 +143,18 @@ impl Runtime {
             cache,
             limits,
             docker,
-            rules,
+            identity,
             _ticker: ticker,
         })
     }
 
+    /// The server's limits: those of a plugin the policy says nothing about.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    pub fn identity(&self) -> &Arc<Identity> {
+        &self.identity
     }
 
     /// Compiles, links and asks a plugin for its manifest.
@@ -170,6 +206,11 @@ impl Runtime {
             origin: source.origin,
             digest,
             requested,
+            settings: PluginSettings {
+                scope: Scope::default_for(source.builtin_grant.is_some()),
+                rules: Arc::new(ArgumentPolicy::default()),
+                limits: self.limits.clone(),
+            },
             builtin_grant: source.builtin_grant,
             cache,
             pre,
@@ -178,14 +219,21 @@ impl Runtime {
     }
 
     async fn fetch_manifest(&self, pre: &PluginPre<CallState>) -> anyhow::Result<tools::Manifest> {
-        let access = self.access(
-            Arc::from("(loading)"),
-            Arc::from("(manifest)"),
-            CapabilitySet::EMPTY,
-            0,
-            None,
-        );
-        let mut store = self.new_store(access);
+        let access = CallAccess {
+            plugin: Arc::from("(loading)"),
+            tool: Arc::from("(manifest)"),
+            allowed: CapabilitySet::EMPTY,
+            docker: Arc::clone(&self.docker),
+            rules: Arc::new(ArgumentPolicy::default()),
+            identity: Arc::clone(&self.identity),
+            scope: Scope::Owned,
+            journal: Journal::default(),
+            docker_calls_left: 0,
+            log_messages_left: self.limits.log_messages_per_call,
+            deadline: tokio::time::Instant::now() + self.limits.call_timeout,
+            progress: None,
+        };
+        let mut store = self.new_store(access, self.limits.memory_bytes);
         let call = async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance
@@ -205,33 +253,8 @@ impl Runtime {
         }
     }
 
-    /// What one call may touch.
-    fn access(
-        &self,
-        plugin: Arc<str>,
-        tool: Arc<str>,
-        allowed: CapabilitySet,
-        docker_calls: u32,
-        progress: Option<Arc<dyn ProgressSink>>,
-    ) -> CallAccess {
-        CallAccess {
-            plugin,
-            tool,
-            allowed,
-            docker: Arc::clone(&self.docker),
-            rules: Arc::clone(&self.rules),
-            docker_calls_left: docker_calls,
-            log_messages_left: LOG_MESSAGES_PER_CALL,
-            deadline: tokio::time::Instant::now() + self.limits.call_timeout,
-            progress: progress.map(ProgressReporter::new),
-        }
-    }
-
-    fn new_store(&self, access: CallAccess) -> Store<CallState> {
-        let mut store = Store::new(
-            &self.engine,
-            CallState::new(access, self.limits.memory_bytes),
-        );
+    fn new_store(&self, access: CallAccess, memory_bytes: usize) -> Store<CallState> {
+        let mut store = Store::new(&self.engine, CallState::new(access, memory_bytes));
         store.limiter(|state| &mut state.memory);
         // Yield to the executor every epoch tick: a spinning guest then cannot hold a
         // worker thread, and the timeout around the call can fire.
@@ -240,74 +263,66 @@ impl Runtime {
         store
     }
 
-    /// Runs one tool in a fresh instance. `allowed` is what this call may use; its
-    /// progress reports go to `progress`, if the caller wants them.
+    /// Runs one tool in a fresh instance, under the plugin's settings. The caller holds
+    /// the plugin's call slot and enforces `deadline` around this; primitives that wait
+    /// end early enough to answer before it. `allowed` is what this call may use; the
+    /// objects it touches go to `journal`, its progress to `progress`.
     pub async fn call(
         &self,
         plugin: &LoadedPlugin,
-        tool: &str,
-        allowed: CapabilitySet,
+        call: CallContext,
         arguments: String,
-        progress: Option<Arc<dyn ProgressSink>>,
     ) -> Result<PluginOutput, ToolFailure> {
-        let deadline = self.limits.call_timeout;
-        let run = async {
-            // Fail fast rather than queue: an agent learns at once to retry later,
-            // instead of spending its deadline waiting for a slot.
-            let _permit = plugin.permits.try_acquire().map_err(|_| {
-                ToolFailure::new(
-                    ErrorCode::Busy,
-                    format!(
-                        "plugin `{}` is already running {} calls, its limit",
-                        plugin.name, self.limits.concurrent_calls_per_plugin
-                    ),
-                )
-                .with_hint("Retry when one of them has finished.")
-            })?;
-            let access = self.access(
-                Arc::clone(&plugin.name),
-                Arc::from(tool),
-                allowed,
-                self.limits.docker_calls_per_call,
-                progress,
-            );
-            let mut store = self.new_store(access);
-            let result = async {
-                let instance = plugin.pre.instantiate_async(&mut store).await?;
-                instance
-                    .bulkhead_plugin_tools()
-                    .call_call_tool(&mut store, tool, &arguments)
-                    .await
-            }
-            .await;
-            match result {
-                Ok(Ok(output)) => Ok(PluginOutput {
-                    text: output.text,
-                    structured: output.structured,
-                }),
-                Ok(Err(error)) => Err(failure_from_plugin(plugin, error)),
-                Err(trap) => Err(fault(
-                    &plugin.name,
-                    &trap,
-                    store.data().memory.hit,
-                    self.limits.memory_bytes,
-                )),
-            }
+        let settings = &plugin.settings;
+        let access = CallAccess {
+            plugin: Arc::clone(&plugin.name),
+            tool: Arc::from(call.tool.as_str()),
+            allowed: call.allowed,
+            docker: Arc::clone(&self.docker),
+            rules: Arc::clone(&settings.rules),
+            identity: Arc::clone(&self.identity),
+            scope: settings.scope,
+            journal: call.journal,
+            docker_calls_left: settings.limits.docker_calls_per_call,
+            log_messages_left: settings.limits.log_messages_per_call,
+            deadline: call.deadline,
+            progress: call.progress.map(ProgressReporter::new),
         };
-        match tokio::time::timeout(deadline, run).await {
-            Ok(result) => result,
-            Err(_) => Err(ToolFailure::new(
-                ErrorCode::Timeout,
-                format!(
-                    "tool `{tool}` did not finish within {} s and was stopped",
-                    deadline.as_secs_f32()
-                ),
-            )
-            .with_hint(
-                "A Docker request it started may still complete; check the state before retrying.",
+        let memory_bytes = settings.limits.memory_bytes;
+        let mut store = self.new_store(access, memory_bytes);
+        let result = async {
+            let instance = plugin.pre.instantiate_async(&mut store).await?;
+            instance
+                .bulkhead_plugin_tools()
+                .call_call_tool(&mut store, &call.tool, &arguments)
+                .await
+        }
+        .await;
+        match result {
+            Ok(Ok(output)) => Ok(PluginOutput {
+                text: output.text,
+                structured: output.structured,
+            }),
+            Ok(Err(error)) => Err(failure_from_plugin(plugin, error)),
+            Err(trap) => Err(fault(
+                &plugin.name,
+                &trap,
+                store.data().memory.hit,
+                memory_bytes,
             )),
         }
     }
+}
+
+/// One call as the router hands it to the runtime.
+pub struct CallContext {
+    pub tool: String,
+    /// Declared by the tool ∩ effective grant of the plugin.
+    pub allowed: CapabilitySet,
+    /// When the call's wall-clock deadline expires.
+    pub deadline: tokio::time::Instant,
+    pub journal: Journal,
+    pub progress: Option<Arc<dyn ProgressSink>>,
 }
 
 /// What a component imports: its permission request, and anything this host lacks.
