@@ -11,6 +11,7 @@ mod gating;
 mod images;
 mod lifecycle;
 mod networks_volumes;
+mod ownership;
 mod policy;
 mod protocol;
 mod sandbox;

@@ -36,6 +36,20 @@ fn policy_check_refuses_mistakes_with_their_line() {
             "looser than the server",
         ),
         ("[limits]\ncall_timeout_secs = 0\n", "out of range"),
+        ("[plugins.containers]\nscope = \"mine\"\n", "line 2"),
+        (
+            "[arguments]\nmax_memory_mib = 512\n\n[plugins.containers.arguments]\nmax_memory_mib = 1024\n",
+            "line 4: plugins.containers.arguments: max_memory_mib",
+        ),
+        (
+            "[plugins.containers.limits]\ncall_timeout_secs = 600\n",
+            "looser than the server",
+        ),
+        (
+            "[arguments]\nimages = [\"team/*\"]\n[plugins.containers.arguments]\nimages = [\"*\"]\n",
+            "not within the server's list",
+        ),
+        ("[server]\nprincipal = \"a b\"\n", "principal"),
     ];
     for (text, expected) in cases {
         let (ok, printed) = check(text);
