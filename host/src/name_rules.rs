@@ -118,6 +118,64 @@ impl NameRules {
         ))
     }
 
+    /// Whether builds must have their base images checked.
+    pub fn judges_builds(&self) -> bool {
+        self.images.is_some() || self.registries.is_some()
+    }
+
+    /// Refuses a Dockerfile whose base images (`FROM`, `COPY --from=`) the image or
+    /// registry lists do not allow: a build would otherwise fetch or run any image. A
+    /// base named by a variable cannot be judged, so it is refused while a list is set.
+    pub fn check_build_bases(&self, dockerfile: &str) -> Result<(), PolicyError> {
+        if !self.judges_builds() {
+            return Ok(());
+        }
+        let mut stages: Vec<String> = Vec::new();
+        for line in instructions(dockerfile) {
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let Some(keyword) = words.first() else {
+                continue;
+            };
+            let bases: Vec<&str> = if keyword.eq_ignore_ascii_case("FROM") {
+                let mut rest = words[1..].iter().filter(|w| !w.starts_with("--"));
+                let base = rest.next().copied();
+                if let (Some(as_word), Some(stage)) = (rest.next(), rest.next())
+                    && as_word.eq_ignore_ascii_case("as")
+                {
+                    stages.push(stage.to_ascii_lowercase());
+                }
+                base.into_iter().collect()
+            } else if keyword.eq_ignore_ascii_case("COPY") || keyword.eq_ignore_ascii_case("ADD") {
+                words[1..]
+                    .iter()
+                    .filter_map(|w| w.strip_prefix("--from="))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            for base in bases {
+                let is_stage = stages.contains(&base.to_ascii_lowercase())
+                    || base.chars().all(|c| c.is_ascii_digit());
+                if is_stage || base.eq_ignore_ascii_case("scratch") {
+                    continue;
+                }
+                if base.contains('$') {
+                    return Err(refused(
+                        rule::IMAGE_NOT_ALLOWED,
+                        format!(
+                            "base image `{}` is named by a variable, which cannot be checked against the allow-list",
+                            one_line(base, 120)
+                        ),
+                        "the policy keys arguments.images and arguments.registries",
+                    ));
+                }
+                self.check_registry(base)?;
+                self.check_image(base, &[])?;
+            }
+        }
+        Ok(())
+    }
+
     /// Whether a container may join `network` by the lists alone. When it is not, the
     /// caller may still allow a network this principal owns.
     pub fn network_listed(&self, network: &str, scope: Scope) -> bool {
@@ -186,6 +244,33 @@ fn narrowed(
             Ok(Some(own.clone()))
         }
     }
+}
+
+/// A Dockerfile's instructions: continuation lines joined, comments and blank lines
+/// dropped.
+fn instructions(dockerfile: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in dockerfile.lines() {
+        let trimmed = line.trim();
+        if current.is_empty() && (trimmed.is_empty() || trimmed.starts_with('#')) {
+            continue;
+        }
+        match trimmed.strip_suffix('\\') {
+            Some(head) => {
+                current.push_str(head);
+                current.push(' ');
+            }
+            None => {
+                current.push_str(trimmed);
+                out.push(std::mem::take(&mut current));
+            }
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current);
+    }
+    out
 }
 
 /// The registry part of an image reference: its first component when that looks like a
@@ -334,6 +419,30 @@ mod tests {
         assert!(listed.network_listed("front-1", Scope::All));
         assert!(!listed.network_listed("bridge", Scope::All));
         assert!(listed.network_listed("none", Scope::All));
+    }
+
+    #[test]
+    fn build_bases_are_judged_by_the_lists() {
+        let allow = rules(&["bulkhead-test/*"]);
+        let ok = "# comment\nFROM --platform=linux/amd64 bulkhead-test/busybox AS base\n\
+                  FROM base\nCOPY --from=base /bin/sh /sh\nCOPY --from=0 /x /y\nFROM scratch\n";
+        assert_eq!(rule_of(allow.check_build_bases(ok)), None);
+        for bad in [
+            "FROM busybox\n",
+            "FROM bulkhead-test/busybox\nCOPY --from=alpine /x /y\n",
+            "ARG BASE=bulkhead-test/busybox\nFROM $BASE\n",
+            "FROM \\\n  evil/image\n",
+        ] {
+            assert_eq!(
+                rule_of(allow.check_build_bases(bad)),
+                Some(rule::IMAGE_NOT_ALLOWED),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            rule_of(NameRules::default().check_build_bases("FROM $X")),
+            None
+        );
     }
 
     #[test]

@@ -84,8 +84,9 @@ async fn build_tag_and_remove_an_image() {
     let id = result["id"].as_str().unwrap().to_string();
     assert_eq!(result["tags"], json!([tag]));
     // Engine 20.10's builder turns each label into a step of its own: 3 from the
-    // Dockerfile, 2 ownership labels from the host, 1 from the call.
-    assert_eq!(result["steps"], json!(6), "{result}");
+    // Dockerfile, 4 ownership labels from the host (managed, owner, plugin, session),
+    // 1 from the call.
+    assert_eq!(result["steps"], json!(8), "{result}");
     assert!(
         result["log_tail"]
             .as_str()

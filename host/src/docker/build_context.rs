@@ -67,6 +67,9 @@ pub fn directory_context(dir: &Path, rules: &ArgumentPolicy) -> Result<Vec<u8>, 
             "the context directory has no `{DOCKERFILE}`"
         )));
     }
+    if rules.names.judges_builds() {
+        rules.names.check_build_bases(&read_dockerfile(dir)?)?;
+    }
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
     let mut walk = Walk {
@@ -78,6 +81,20 @@ pub fn directory_context(dir: &Path, rules: &ArgumentPolicy) -> Result<Vec<u8>, 
     let tar = builder.into_inner().map_err(tar_error)?;
     rules.check_build_context_size(tar.len() as u64)?;
     Ok(tar)
+}
+
+/// The context's Dockerfile, for judging its base images: a regular file of at most
+/// 1 MiB (a link could point anywhere on the host).
+fn read_dockerfile(dir: &Path) -> Result<String, DockerError> {
+    const MAX_DOCKERFILE_BYTES: u64 = 1 << 20;
+    let path = dir.join(DOCKERFILE);
+    let meta = std::fs::symlink_metadata(&path).map_err(|err| io_error(&path, &err))?;
+    if !meta.is_file() || meta.len() > MAX_DOCKERFILE_BYTES {
+        return Err(DockerError::Invalid(format!(
+            "`{DOCKERFILE}` must be a regular file of at most 1 MiB when the policy lists images or registries"
+        )));
+    }
+    std::fs::read_to_string(&path).map_err(|err| io_error(&path, &err))
 }
 
 struct Walk<'a> {

@@ -34,6 +34,9 @@ impl Host for CallAccess {
     async fn build_image(&mut self, spec: BuildSpec) -> Result<BuildResult, DockerError> {
         let docker = self.authorize(Capability::ImagesBuild).await?;
         let request = BuildRequest::check(&spec, self.stamp(), &self.rules)?;
+        if let Some(dockerfile) = &spec.dockerfile {
+            self.rules.names.check_build_bases(dockerfile)?;
+        }
         let context = self.context_tar(spec).await?;
 
         let mut stream =
