@@ -32,6 +32,10 @@ pub struct CallAccess {
     pub scope: Scope,
     /// The objects this call named or created, for the audit trail.
     pub journal: Journal,
+    /// When this server last used each container (idle times, the reaper).
+    pub activity: Arc<crate::activity::Activity>,
+    /// The capability of the primitive running now (set by [`CallAccess::authorize`]).
+    pub current: Option<Capability>,
     pub docker_calls_left: u32,
     pub log_messages_left: u32,
     /// When the call's wall-clock deadline expires. Primitives that wait (exec, wait,
@@ -59,6 +63,7 @@ impl CallAccess {
             )));
         }
         self.docker_calls_left -= 1;
+        self.current = Some(cap);
         self.docker.client().await
     }
 

@@ -21,6 +21,8 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::name_rules::NameRules;
 
+/// The port pool unless the operator says otherwise.
+pub const DEFAULT_PORT_POOL: std::ops::RangeInclusive<u16> = 8192..=8199;
 /// Process limit given to a container that asks for none: a fork bomb stops here.
 pub const DEFAULT_PIDS_LIMIT: i64 = 1024;
 /// Largest build context unless the operator says otherwise (`--max-build-context`).
@@ -116,6 +118,9 @@ pub struct ArgumentPolicy {
     pub extra_sensitive: Vec<PathBuf>,
     /// Allow and deny lists by name: images, registries, networks, label keys.
     pub names: NameRules,
+    /// Host ports (on 127.0.0.1) handed out to containers that publish a port without
+    /// choosing one.
+    pub port_pool: std::ops::RangeInclusive<u16>,
 }
 
 impl Default for ArgumentPolicy {
@@ -131,6 +136,7 @@ impl Default for ArgumentPolicy {
             max_build_context_bytes: DEFAULT_MAX_BUILD_CONTEXT_BYTES,
             extra_sensitive: Vec::new(),
             names: NameRules::default(),
+            port_pool: DEFAULT_PORT_POOL,
         }
     }
 }

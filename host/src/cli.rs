@@ -208,6 +208,8 @@ pub struct FileRules {
     pub trust: crate::trust::TrustPolicy,
     /// The server's lists of images, registries, networks and denied label keys.
     pub names: crate::name_rules::NameRules,
+    /// `arguments.port_pool`.
+    pub port_pool: Option<std::ops::RangeInclusive<u16>>,
     /// `limits.docker_requests` and `limits.log_lines`.
     pub docker_requests: Option<u64>,
     pub log_lines: Option<u64>,
@@ -318,6 +320,12 @@ impl ServeArgs {
         if let Some(deny) = arguments.label_deny {
             names.label_deny = deny;
         }
+        let port_pool = arguments
+            .port_pool
+            .as_deref()
+            .map(crate::policy_file::parse_port_range)
+            .transpose()
+            .map_err(|err| anyhow::anyhow!("{}: {err}", where_("arguments.port_pool")))?;
         self.allow_bind
             .extend(arguments.allow_bind.unwrap_or_default());
         self.allow_public_ports |= arguments.allow_public_ports.unwrap_or(false);
@@ -359,6 +367,7 @@ impl ServeArgs {
             plugin_ceilings: loaded.plugin_ceilings,
             trust: loaded.trust,
             names,
+            port_pool,
             docker_requests,
             log_lines,
             plugin_settings: loaded.plugin_settings,
@@ -472,6 +481,11 @@ impl ServeArgs {
             ),
             extra_sensitive,
             names: self.file_rules.names.clone(),
+            port_pool: self
+                .file_rules
+                .port_pool
+                .clone()
+                .unwrap_or(crate::argument_policy::DEFAULT_PORT_POOL),
             ..ArgumentPolicy::default()
         };
         Ok(policy.with_bind_roots(&self.allow_bind)?)

@@ -6,6 +6,7 @@
 //! argument policy) → engine. See DESIGN.md for the whole picture.
 
 pub mod access;
+pub mod activity;
 pub mod app;
 pub mod argument_policy;
 pub mod audit;

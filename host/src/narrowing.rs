@@ -71,6 +71,17 @@ pub fn narrow_rules(
         }
         rules.max_build_context_bytes = bytes;
     }
+    if let Some(text) = &own.port_pool {
+        let pool = crate::policy_file::parse_port_range(text)?;
+        if pool.start() < server.port_pool.start() || pool.end() > server.port_pool.end() {
+            return Err(format!(
+                "port_pool {text} is not within the server's {}-{}; a plugin's setting can only tighten",
+                server.port_pool.start(),
+                server.port_pool.end()
+            ));
+        }
+        rules.port_pool = pool;
+    }
     let own_names = NameRules {
         images: own.images.clone(),
         registries: own.registries.clone(),

@@ -113,6 +113,9 @@ pub struct ArgumentsSection {
     /// Networks containers may join besides `none` and their plugin's own (absent: any
     /// under scope `all`, `bridge` under scope `owned`).
     pub networks: Option<Vec<String>>,
+    /// Host ports handed out to containers publishing a port without choosing one,
+    /// `"8192-8199"`.
+    pub port_pool: Option<String>,
     /// Label key patterns plugins may not set (default: Traefik's and caddy's routing
     /// labels). At the server it replaces the default; in a plugin's section it adds.
     pub label_deny: Option<Vec<String>>,
@@ -309,6 +312,19 @@ fn line_of(text: &str, offset: usize) -> usize {
         .filter(|&&b| b == b'\n')
         .count()
         + 1
+}
+
+/// A port range written `"8192-8199"`: both ends at least 1024, first ≤ last.
+pub fn parse_port_range(text: &str) -> Result<std::ops::RangeInclusive<u16>, String> {
+    let invalid =
+        || format!("port_pool `{text}` is not a range such as \"8192-8199\" (ports 1024-65535)");
+    let (first, last) = text.split_once('-').ok_or_else(invalid)?;
+    let first: u16 = first.trim().parse().map_err(|_| invalid())?;
+    let last: u16 = last.trim().parse().map_err(|_| invalid())?;
+    if first < 1024 || first > last {
+        return Err(invalid());
+    }
+    Ok(first..=last)
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ use super::labels;
 use super::labels::Stamp;
 use super::mounts::engine_mounts;
 use super::ownership::ObjectKind;
+use super::port_pool::{self, MAX_POOLED_PORTS};
 use super::signals::parse_signal;
 use super::{engine_call, map_error};
 use crate::access::CallAccess;
@@ -30,6 +31,8 @@ use crate::bindings::bulkhead::plugin::types::{ContainerSpec, CreatedContainer, 
 use crate::capabilities::Capability;
 use crate::sanitize::one_line;
 
+/// Idle times after which the reaper may remove a container: a minute to a week.
+const IDLE_TTL_SECS: std::ops::RangeInclusive<u32> = 60..=604_800;
 /// The engine's own minimum for a memory limit.
 const MIN_MEMORY_BYTES: i64 = 6 << 20;
 const MAX_STOP_TIMEOUT_SECS: u32 = 120;
@@ -52,6 +55,7 @@ impl Host for CallAccess {
             .filter(|m| m.kind == MountKind::Volume)
             .filter_map(|m| m.source.clone())
             .collect();
+        let pooled = spec.pooled_ports.clone();
         let (name, mut body) = create_request(spec, self.stamp(), &self.rules)?;
         // What the spec names beyond itself: an allowed image, a network it may join,
         // volumes it may mount (under `scope = owned`, only its principal's).
@@ -64,6 +68,15 @@ impl Host for CallAccess {
         for volume in volumes {
             self.resolve(&docker, ObjectKind::Volume, &volume).await?;
         }
+        // Pool ports: held under the machine-wide lock until the container that records
+        // them in its label exists.
+        let _pool_lock = if pooled.is_empty() {
+            None
+        } else {
+            let (lock, ports) = self.allocate_pooled(&docker, &pooled).await?;
+            add_pooled_bindings(&mut body, &pooled, &ports);
+            Some(lock)
+        };
         let mut options = CreateContainerOptionsBuilder::new();
         if let Some(name) = &name {
             options = options.name(name);
@@ -73,7 +86,7 @@ impl Host for CallAccess {
             docker.create_container(Some(options.build()), body),
         )
         .await?;
-        self.journal.record(ObjectKind::Container, &created.id);
+        self.touched(ObjectKind::Container, &created.id);
         let name = match name {
             Some(name) => name,
             // The engine picked one; it is part of creating, so no extra grant is needed.
@@ -318,7 +331,28 @@ pub(super) fn create_request(
             }
         }
     }
-    let labels = labels::stamped(spec.labels, stamp, rules)?;
+    let mut labels = labels::stamped(spec.labels, stamp, rules)?;
+    if let Some(ttl) = spec.idle_ttl_secs {
+        if !IDLE_TTL_SECS.contains(&ttl) {
+            return Err(DockerError::Invalid(format!(
+                "`idle_ttl_secs` must be {}-{}",
+                IDLE_TTL_SECS.start(),
+                IDLE_TTL_SECS.end()
+            )));
+        }
+        labels.insert(labels::IDLE_TTL_LABEL.into(), ttl.to_string());
+    }
+    if spec.pooled_ports.len() > MAX_POOLED_PORTS
+        || spec.pooled_ports.contains(&0)
+        || spec
+            .pooled_ports
+            .iter()
+            .any(|p| spec.ports.iter().any(|b| b.container_port == *p))
+    {
+        return Err(DockerError::Invalid(format!(
+            "`pooled_ports` are at most {MAX_POOLED_PORTS} container ports (1-65535), each not also in `ports`"
+        )));
+    }
 
     let network_mode = match spec.network.as_deref().map(str::trim) {
         None | Some("") => None,
@@ -403,6 +437,8 @@ pub(super) fn create_request(
         security_opt: Some(vec![NO_NEW_PRIVILEGES.to_string()]),
         // Spelled out so a reader sees what the typed spec can never turn on.
         privileged: Some(false),
+        cap_drop: spec.drop_all_capabilities.then(|| vec!["ALL".to_string()]),
+        init: spec.init.then_some(true),
         ..Default::default()
     };
     let body = ContainerCreateBody {
@@ -419,6 +455,29 @@ pub(super) fn create_request(
         ..Default::default()
     };
     Ok((spec.name, body))
+}
+
+/// Publishes each pooled container port on 127.0.0.1 at its allocated host port, and
+/// records the ports in the label the pool reads.
+fn add_pooled_bindings(body: &mut ContainerCreateBody, pooled: &[u16], ports: &[u16]) {
+    let host = body.host_config.get_or_insert_with(HostConfig::default);
+    let bindings = host.port_bindings.get_or_insert_with(HashMap::new);
+    let exposed = body.exposed_ports.get_or_insert_with(Vec::new);
+    for (container_port, host_port) in pooled.iter().zip(ports) {
+        let key = format!("{container_port}/tcp");
+        exposed.push(key.clone());
+        bindings.insert(
+            key,
+            Some(vec![EnginePortBinding {
+                host_ip: Some("127.0.0.1".into()),
+                host_port: Some(host_port.to_string()),
+            }]),
+        );
+    }
+    body.labels.get_or_insert_with(HashMap::new).insert(
+        labels::POOLED_PORTS_LABEL.into(),
+        port_pool::ports_label(ports),
+    );
 }
 
 fn validate_name(name: &str) -> Result<(), DockerError> {
@@ -512,6 +571,10 @@ mod tests {
             read_only_rootfs: false,
             restart_policy: None,
             mounts: vec![],
+            drop_all_capabilities: false,
+            init: false,
+            pooled_ports: vec![],
+            idle_ttl_secs: None,
         }
     }
 

@@ -46,7 +46,10 @@ impl Host for CallAccess {
         let docker = self.authorize(Capability::ContainersRead).await?;
         let options = ListContainersOptionsBuilder::new()
             .all(filter.all)
-            .filters(&self.scope_filters(engine_filters(&filter)))
+            .filters(&self.session_filter(
+                filter.this_session,
+                self.scope_filters(engine_filters(&filter)),
+            ))
             .build();
         let mut all = engine_call(&self.docker, docker.list_containers(Some(options))).await?;
         // The engine lists newest first; keep that order stable across pages.
@@ -70,7 +73,12 @@ impl Host for CallAccess {
             docker.inspect_container(target, None::<InspectContainerOptions>),
         )
         .await?;
-        Ok(details_from_engine(details))
+        let mut details = details_from_engine(details);
+        details.idle_secs = self
+            .activity
+            .idle(&[&details.id, &details.name])
+            .map(|idle| idle.as_secs());
+        Ok(details)
     }
 
     async fn container_logs(
@@ -401,6 +409,11 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
             _ => name,
         })
     });
+    let idle_ttl_secs = config
+        .labels
+        .as_ref()
+        .and_then(|labels| labels.get(super::labels::IDLE_TTL_LABEL))
+        .and_then(|ttl| ttl.parse().ok());
     ContainerDetails {
         id: details.id.unwrap_or_default(),
         name: details
@@ -447,6 +460,12 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
         read_only_rootfs: host.readonly_rootfs.unwrap_or(false),
         privileged: host.privileged.unwrap_or(false),
         ports: ports_from_map(network.ports),
+        capabilities_dropped: host
+            .cap_drop
+            .as_ref()
+            .is_some_and(|caps| caps.iter().any(|c| c.eq_ignore_ascii_case("ALL"))),
+        idle_secs: None,
+        idle_ttl_secs,
         mounts: details
             .mounts
             .unwrap_or_default()

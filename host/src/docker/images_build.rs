@@ -77,7 +77,7 @@ impl Host for CallAccess {
                 .build();
             engine_call(&self.docker, docker.tag_image(&id, Some(options))).await?;
         }
-        self.journal.record(ObjectKind::Image, &id);
+        self.touched(ObjectKind::Image, &id);
         let (log_tail, log_truncated) = log.tail();
         Ok(BuildResult {
             id,

@@ -20,6 +20,10 @@ pub const OWNER_LABEL: &str = "io.bulkhead.owner";
 pub const SESSION_LABEL: &str = "io.bulkhead.session";
 /// The plugin that created an object.
 pub const PLUGIN_LABEL: &str = "io.bulkhead.plugin";
+/// Seconds of idleness after which the host's reaper removes a container.
+pub const IDLE_TTL_LABEL: &str = "io.bulkhead.idle-ttl";
+/// The host ports a container took from the port pool, `8192,8193`.
+pub const POOLED_PORTS_LABEL: &str = "io.bulkhead.pooled-ports";
 /// Plugins may not set labels under this prefix.
 pub const RESERVED_LABEL_PREFIX: &str = "io.bulkhead.";
 

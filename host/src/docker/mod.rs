@@ -24,6 +24,7 @@ mod networks_read;
 mod networks_remove;
 mod ownership;
 pub mod paging;
+mod port_pool;
 pub mod refs;
 mod signals;
 mod stats;

@@ -36,7 +36,7 @@ impl Host for CallAccess {
         let request = create_request(spec, self.stamp(), &self.rules)?;
         let name = request.name.clone();
         let created = engine_call(&self.docker, docker.create_network(request)).await?;
-        self.journal.record(ObjectKind::Network, &created.id);
+        self.touched(ObjectKind::Network, &created.id);
         Ok(CreatedNetwork {
             id: created.id,
             name,

@@ -16,10 +16,11 @@ use bollard::Docker;
 use bollard::query_parameters::{InspectContainerOptions, InspectNetworkOptions};
 
 use super::engine_call;
-use super::labels::OWNER_LABEL;
+use super::labels::{OWNER_LABEL, SESSION_LABEL};
 use super::refs::{image_ref, object_ref};
 use crate::access::CallAccess;
 use crate::bindings::DockerError;
+use crate::capabilities::Tier;
 use crate::policy::Scope;
 use crate::sanitize::one_line;
 
@@ -78,7 +79,7 @@ impl CallAccess {
                 object.id
             }
         };
-        self.journal.record(kind, &id);
+        self.touched(kind, &id);
         Ok(id)
     }
 
@@ -91,12 +92,12 @@ impl CallAccess {
     ) -> Result<String, DockerError> {
         let checked = object_ref("network", network)?;
         if self.rules.names.network_listed(checked, self.scope) {
-            self.journal.record(ObjectKind::Network, checked);
+            self.touched(ObjectKind::Network, checked);
             return Ok(checked.to_string());
         }
         match self.inspect(docker, ObjectKind::Network, checked).await {
             Ok(object) if self.owns(&object.labels) => {
-                self.journal.record(ObjectKind::Network, &object.id);
+                self.touched(ObjectKind::Network, &object.id);
                 Ok(object.id)
             }
             Ok(_) | Err(DockerError::NotFound(_)) => {
@@ -141,6 +142,31 @@ impl CallAccess {
     ) -> HashMap<String, Vec<String>> {
         if let Some(owner) = self.owner_filter() {
             filters.entry("label".into()).or_default().push(owner);
+        }
+        filters
+    }
+
+    /// Records that this call named or created an object: in its journal, and for a
+    /// container used by more than a read, as activity that keeps it from being reaped.
+    pub(super) fn touched(&self, kind: ObjectKind, id: &str) {
+        self.journal.record(kind, id);
+        let reading = self.current.is_some_and(|cap| cap.tier() == Tier::Read);
+        if kind == ObjectKind::Container && !reading {
+            self.activity.touch(id);
+        }
+    }
+
+    /// Adds `io.bulkhead.session=<this session>` when a list asks for this session only.
+    pub(super) fn session_filter(
+        &self,
+        this_session: bool,
+        mut filters: HashMap<String, Vec<String>>,
+    ) -> HashMap<String, Vec<String>> {
+        if this_session {
+            filters
+                .entry("label".into())
+                .or_default()
+                .push(format!("{SESSION_LABEL}={}", self.identity.session));
         }
         filters
     }

@@ -2,7 +2,7 @@
 //! one from a plugin's files (paths checked, sizes capped) and reading one back within a
 //! byte and entry budget, reporting links and special files without following them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 
 use tar::{EntryType, Header};
@@ -89,7 +89,8 @@ pub fn build(files: &[FileEntry]) -> Result<Built, DockerError> {
             "{bytes} bytes of contents is more than the {MAX_TOTAL_BYTES} one copy may write"
         )));
     }
-    let mut directories = BTreeSet::new();
+    // Each parent directory, owned like the first file that needs it.
+    let mut directories: BTreeMap<String, u32> = BTreeMap::new();
     let mut paths = BTreeSet::new();
     for file in files {
         let parts = entry_path(&file.path)?;
@@ -100,7 +101,9 @@ pub fn build(files: &[FileEntry]) -> Result<Built, DockerError> {
             )));
         }
         for depth in 1..parts.len() {
-            directories.insert(parts[..depth].join("/"));
+            directories
+                .entry(parts[..depth].join("/"))
+                .or_insert(file.owner.unwrap_or(0));
         }
         if !paths.insert(file.path.as_str()) {
             return Err(DockerError::Invalid(format!(
@@ -109,7 +112,7 @@ pub fn build(files: &[FileEntry]) -> Result<Built, DockerError> {
             )));
         }
     }
-    if let Some(both) = directories.iter().find(|dir| paths.contains(dir.as_str())) {
+    if let Some(both) = directories.keys().find(|dir| paths.contains(dir.as_str())) {
         return Err(DockerError::Invalid(format!(
             "`{}` is both a file and a parent directory",
             crate::sanitize::one_line(both, 80)
@@ -123,15 +126,22 @@ pub fn build(files: &[FileEntry]) -> Result<Built, DockerError> {
     let mut builder = tar::Builder::new(Vec::with_capacity(bytes + 1024 * (files.len() + 1)));
     let io = |err: std::io::Error| DockerError::Invalid(format!("cannot archive files: {err}"));
     // BTreeSet order puts `a` before `a/b`: parents are created first.
-    for dir in &directories {
-        let mut header = header(EntryType::Directory, DIR_MODE, 0, mtime);
+    for (dir, owner) in &directories {
+        let mut header = header(EntryType::Directory, DIR_MODE, 0, mtime, *owner);
         builder
             .append_data(&mut header, format!("{dir}/"), std::io::empty())
             .map_err(io)?;
     }
     for file in files {
         let mode = file.mode.unwrap_or(DEFAULT_FILE_MODE);
-        let mut header = header(EntryType::Regular, mode, file.contents.len() as u64, mtime);
+        let owner = file.owner.unwrap_or(0);
+        let mut header = header(
+            EntryType::Regular,
+            mode,
+            file.contents.len() as u64,
+            mtime,
+            owner,
+        );
         builder
             .append_data(&mut header, &file.path, file.contents.as_slice())
             .map_err(io)?;
@@ -145,14 +155,14 @@ pub fn build(files: &[FileEntry]) -> Result<Built, DockerError> {
     })
 }
 
-fn header(kind: EntryType, mode: u32, size: u64, mtime: u64) -> Header {
+fn header(kind: EntryType, mode: u32, size: u64, mtime: u64, owner: u32) -> Header {
     let mut header = Header::new_gnu();
     header.set_entry_type(kind);
     header.set_mode(mode);
     header.set_size(size);
     header.set_mtime(mtime);
-    header.set_uid(0);
-    header.set_gid(0);
+    header.set_uid(u64::from(owner));
+    header.set_gid(u64::from(owner));
     header
 }
 
@@ -241,6 +251,7 @@ mod tests {
             path: path.into(),
             contents: contents.to_vec(),
             mode,
+            owner: None,
         }
     }
 
@@ -334,11 +345,11 @@ mod tests {
     #[test]
     fn links_and_devices_are_reported_not_followed() {
         let mut builder = tar::Builder::new(Vec::new());
-        let mut link = header(EntryType::Symlink, 0o777, 0, 0);
+        let mut link = header(EntryType::Symlink, 0o777, 0, 0, 0);
         builder
             .append_link(&mut link, "etc-link", "/etc/shadow")
             .unwrap();
-        let mut fifo = header(EntryType::Fifo, 0o644, 0, 0);
+        let mut fifo = header(EntryType::Fifo, 0o644, 0, 0, 0);
         builder
             .append_data(&mut fifo, "pipe", std::io::empty())
             .unwrap();

@@ -28,7 +28,7 @@ impl Host for CallAccess {
         let docker = self.authorize(Capability::VolumesManage).await?;
         let request = create_request(spec, self.stamp(), &self.rules)?;
         let volume = engine_call(&self.docker, docker.create_volume(request)).await?;
-        self.journal.record(ObjectKind::Volume, &volume.name);
+        self.touched(ObjectKind::Volume, &volume.name);
         Ok(details_from_engine(volume))
     }
 }

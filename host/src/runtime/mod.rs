@@ -21,6 +21,7 @@ pub use manifest::{PluginManifest, ToolSpec};
 pub use state::CallState;
 
 use crate::access::{CallAccess, Journal};
+use crate::activity::Activity;
 use crate::argument_policy::ArgumentPolicy;
 use crate::bindings::{Plugin, PluginPre, tools};
 use crate::capabilities::{Capability, CapabilitySet};
@@ -112,6 +113,7 @@ pub struct Runtime {
     limits: Limits,
     docker: Arc<DockerConnector>,
     identity: Arc<Identity>,
+    activity: Arc<Activity>,
     _ticker: EpochTicker,
 }
 
@@ -144,6 +146,7 @@ impl Runtime {
             limits,
             docker,
             identity,
+            activity: Arc::new(Activity::default()),
             _ticker: ticker,
         })
     }
@@ -155,6 +158,15 @@ impl Runtime {
 
     pub fn identity(&self) -> &Arc<Identity> {
         &self.identity
+    }
+
+    pub fn docker(&self) -> &Arc<DockerConnector> {
+        &self.docker
+    }
+
+    /// When this server last touched each container.
+    pub fn activity(&self) -> &Arc<Activity> {
+        &self.activity
     }
 
     /// Compiles, links and asks a plugin for its manifest.
@@ -228,6 +240,8 @@ impl Runtime {
             identity: Arc::clone(&self.identity),
             scope: Scope::Owned,
             journal: Journal::default(),
+            activity: Arc::clone(&self.activity),
+            current: None,
             docker_calls_left: 0,
             log_messages_left: self.limits.log_messages_per_call,
             deadline: tokio::time::Instant::now() + self.limits.call_timeout,
@@ -283,6 +297,8 @@ impl Runtime {
             identity: Arc::clone(&self.identity),
             scope: settings.scope,
             journal: call.journal,
+            activity: Arc::clone(&self.activity),
+            current: None,
             docker_calls_left: settings.limits.docker_calls_per_call,
             log_messages_left: settings.limits.log_messages_per_call,
             deadline: call.deadline,

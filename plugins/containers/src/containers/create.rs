@@ -159,6 +159,13 @@ pub struct CreateArgs {
     /// Mount the container's root filesystem read-only.
     #[serde(default)]
     pub read_only: bool,
+    /// Drop every Linux capability (`--cap-drop ALL`): root in the container can then do
+    /// no more than any user.
+    #[serde(default)]
+    pub drop_capabilities: bool,
+    /// Run an init process as PID 1 that reaps zombies and forwards signals.
+    #[serde(default)]
+    pub init: bool,
     /// Restart policy: no, on-failure, always or unless-stopped.
     pub restart_policy: Option<RestartPolicy>,
     /// Bind, volume and tmpfs mounts (at most 32). Binds and volume options that would
@@ -233,6 +240,10 @@ pub(crate) fn spec(args: CreateArgs) -> Result<ContainerSpec, ToolError> {
         read_only_rootfs: args.read_only,
         restart_policy: args.restart_policy.map(|p| p.as_str().to_owned()),
         mounts: args.mounts.into_iter().map(MountArg::spec).collect(),
+        drop_all_capabilities: args.drop_capabilities,
+        init: args.init,
+        pooled_ports: Vec::new(),
+        idle_ttl_secs: None,
     })
 }
 

@@ -111,6 +111,7 @@ fn file_entry(file: NewFile) -> Result<FileEntry, ToolError> {
         path: file.path,
         contents,
         mode,
+        owner: None,
     })
 }
 

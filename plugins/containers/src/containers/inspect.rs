@@ -209,6 +209,9 @@ mod tests {
                 gateway: None,
                 mac_address: None,
             }],
+            capabilities_dropped: false,
+            idle_secs: None,
+            idle_ttl_secs: None,
         }
     }
 

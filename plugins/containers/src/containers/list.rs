@@ -85,6 +85,7 @@ impl TypedTool for ListContainers {
             status: args.status.iter().map(|s| s.as_str().to_owned()).collect(),
             labels: args.labels,
             ancestor: args.ancestor,
+            this_session: false,
         };
         let page =
             containers_read::list_containers(&filter, &page_request(args.limit, args.cursor))
