@@ -9,12 +9,27 @@ use rmcp::ServiceExt;
 use crate::audit::AuditLog;
 use crate::cli::ServeArgs;
 use crate::docker::DockerConnector;
+use crate::reaper::Reaper;
 use crate::router::Router;
 use crate::runtime::Runtime;
+use crate::sessions::SessionLock;
 use crate::transport::mcp::McpServer;
 
+/// Stops a background task when the scope that started it ends.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 pub async fn build_router(args: ServeArgs) -> anyhow::Result<Router> {
-    let args = args.with_policy_file()?;
+    router_for(&args.with_policy_file()?).await
+}
+
+/// The router for arguments already folded with their policy file.
+async fn router_for(args: &ServeArgs) -> anyhow::Result<Router> {
     let policy = args.policy()?;
     let identity = Arc::new(args.identity()?);
     tracing::info!(principal = %identity.principal, session = %identity.session, "acting for");
@@ -57,9 +72,24 @@ pub async fn build_router(args: ServeArgs) -> anyhow::Result<Router> {
     Ok(router)
 }
 
-/// `bulkhead serve`: MCP over stdio until the client closes stdin.
+/// `bulkhead serve`: MCP over stdio until the client closes stdin. The idle reaper
+/// runs beside it, holding this session's liveness lock.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let router = Arc::new(build_router(args).await?);
+    let args = args.with_policy_file()?;
+    let router = Arc::new(router_for(&args).await?);
+    let runtime = router.runtime();
+    let sessions = SessionLock::acquire(&args.sessions_dir(), &runtime.identity().session)
+        .with_context(|| format!("locking this session in {}", args.sessions_dir().display()))?;
+    let _reaper = AbortOnDrop(
+        Reaper {
+            docker: Arc::clone(runtime.docker()),
+            identity: Arc::clone(runtime.identity()),
+            activity: Arc::clone(runtime.activity()),
+            sessions,
+            interval: args.reap_interval(),
+        }
+        .spawn(),
+    );
     tracing::info!(tools = router.listed().count(), "serving MCP over stdio");
     let service = McpServer::new(router)
         .serve(rmcp::transport::stdio())

@@ -193,6 +193,7 @@ const BUILD_CONTEXT_MIB: std::ops::RangeInclusive<u64> = 1..=16384;
 const MAX_MEMORY_MIB: std::ops::RangeInclusive<u64> = 6..=1 << 30;
 const MAX_PIDS: std::ops::RangeInclusive<u64> = 1..=1 << 22;
 const DOCKER_REQUESTS: std::ops::RangeInclusive<u64> = 1..=100_000;
+const REAP_INTERVAL_SECS: std::ops::RangeInclusive<u64> = 1..=3600;
 const LOG_LINES: std::ops::RangeInclusive<u64> = 0..=100_000;
 
 /// Settings only the policy file has.
@@ -208,6 +209,8 @@ pub struct FileRules {
     pub trust: crate::trust::TrustPolicy,
     /// The server's lists of images, registries, networks and denied label keys.
     pub names: crate::name_rules::NameRules,
+    /// `server.reap_interval_secs`.
+    pub reap_interval_secs: Option<u64>,
     /// `arguments.port_pool`.
     pub port_pool: Option<std::ops::RangeInclusive<u16>>,
     /// `limits.docker_requests` and `limits.log_lines`.
@@ -300,6 +303,11 @@ impl ServeArgs {
             CONCURRENT_CALLS,
         )?);
         self.principal = self.principal.or(file.server.principal.clone());
+        let reap_interval_secs = in_range(
+            &where_("server.reap_interval_secs"),
+            file.server.reap_interval_secs,
+            REAP_INTERVAL_SECS,
+        )?;
         let docker_requests = in_range(
             &where_("limits.docker_requests"),
             file.limits.docker_requests,
@@ -368,6 +376,7 @@ impl ServeArgs {
             trust: loaded.trust,
             names,
             port_pool,
+            reap_interval_secs,
             docker_requests,
             log_lines,
             plugin_settings: loaded.plugin_settings,
@@ -514,6 +523,24 @@ impl ServeArgs {
                 .file_rules
                 .log_lines
                 .map_or(defaults.log_messages_per_call, |n| n as u32),
+        }
+    }
+
+    /// How often the idle reaper sweeps.
+    pub fn reap_interval(&self) -> Duration {
+        self.file_rules
+            .reap_interval_secs
+            .map_or(crate::reaper::DEFAULT_INTERVAL, Duration::from_secs)
+    }
+
+    /// Where live sessions keep their lock files: beside the cache, or in the temporary
+    /// directory (per user) without one.
+    pub fn sessions_dir(&self) -> PathBuf {
+        match self.cache_root() {
+            Some(root) => root.join("sessions"),
+            None => std::env::temp_dir()
+                .join(format!("bulkhead-{}", rustix::process::geteuid().as_raw()))
+                .join("sessions"),
         }
     }
 

@@ -76,6 +76,8 @@ pub struct ServerSection {
     pub cache_dir: Option<PathBuf>,
     /// `--no-cache`.
     pub no_cache: Option<bool>,
+    /// How often the idle reaper looks for containers past their idle TTL (seconds).
+    pub reap_interval_secs: Option<u64>,
 }
 
 /// Limits of every call.

@@ -152,6 +152,10 @@ impl Router {
         });
     }
 
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
     /// Tools a client may see, in load order.
     pub fn listed(&self) -> impl Iterator<Item = &RoutedTool> {
         self.tools.iter().filter(|t| t.is_listed())

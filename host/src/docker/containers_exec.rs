@@ -21,7 +21,8 @@ use crate::capabilities::Capability;
 use crate::sanitize::{keep_tail, strip_controls};
 
 const DEFAULT_TIMEOUT_SECS: u32 = 20;
-const MAX_TIMEOUT_SECS: u32 = 25;
+/// Longest timeout one exec may ask for; the call's deadline usually cuts it shorter.
+const MAX_TIMEOUT_SECS: u32 = 3600;
 /// Left of the call's deadline after the timeout, to kill the process and report.
 const KILL_MARGIN: Duration = Duration::from_secs(3);
 const DEFAULT_OUTPUT_BYTES: u32 = 64 << 10;
@@ -98,12 +99,23 @@ impl Host for CallAccess {
         let mut stderr = Tail::new(plan.max_output);
         let read = tokio::time::timeout_at(started + plan.timeout, async {
             while let Some(frame) = output.next().await {
-                match frame? {
+                let (stream, message) = match frame? {
                     LogOutput::StdOut { message } | LogOutput::Console { message } => {
-                        stdout.push(&message)
+                        stdout.push(&message);
+                        ("stdout", message)
                     }
-                    LogOutput::StdErr { message } => stderr.push(&message),
-                    LogOutput::StdIn { .. } => {}
+                    LogOutput::StdErr { message } => {
+                        stderr.push(&message);
+                        ("stderr", message)
+                    }
+                    LogOutput::StdIn { .. } => continue,
+                };
+                // A long run shows its output as it comes (rate-limited and sanitised by
+                // the reporter), when the client asked for progress.
+                let chunk = crate::sanitize::one_line(&String::from_utf8_lossy(&message), 200);
+                if !chunk.trim().is_empty() {
+                    let elapsed = started.elapsed().as_millis() as u64;
+                    self.report_progress(elapsed, None, &format!("{stream}: {chunk}"));
                 }
             }
             Ok::<(), bollard::errors::Error>(())
@@ -395,7 +407,7 @@ mod tests {
         assert_eq!(plan.timeout, Duration::from_secs(20));
         assert_eq!(plan.max_output, 64 << 10);
         let too_long = ExecRequest {
-            timeout_secs: 26,
+            timeout_secs: 3601,
             ..request(&["ls"])
         };
         assert!(matches!(

@@ -31,8 +31,8 @@ use crate::bindings::bulkhead::plugin::types::{ContainerSpec, CreatedContainer, 
 use crate::capabilities::Capability;
 use crate::sanitize::one_line;
 
-/// Idle times after which the reaper may remove a container: a minute to a week.
-const IDLE_TTL_SECS: std::ops::RangeInclusive<u32> = 60..=604_800;
+/// Idle times after which the reaper may remove a container: 5 s to a week.
+const IDLE_TTL_SECS: std::ops::RangeInclusive<u32> = 5..=604_800;
 /// The engine's own minimum for a memory limit.
 const MIN_MEMORY_BYTES: i64 = 6 << 20;
 const MAX_STOP_TIMEOUT_SECS: u32 = 120;
