@@ -9,7 +9,10 @@ fn main() {
     let root = bulkhead_wasm_builder::workspace_root(1);
     let built = bulkhead_wasm_builder::build_plugins(
         &root,
-        &[Artifact::Package("bulkhead-containers")],
+        &[
+            Artifact::Package("bulkhead-containers"),
+            Artifact::Package("bulkhead-sandbox"),
+        ],
         &["plugins", "wit"],
     );
     for plugin in built {

@@ -449,12 +449,21 @@ impl ServeArgs {
                     })
                 })
                 .transpose()?;
+            if plugin == "sandbox" && own.scope == Some(crate::policy::Scope::All) {
+                anyhow::bail!(
+                    "{file}: plugins.sandbox.scope: the sandbox plugin always runs with scope `owned`"
+                );
+            }
             overrides.insert(
                 plugin.clone(),
                 PluginOverrides {
                     scope: own.scope,
                     rules: rules.map(Arc::new),
                     limits,
+                    sets_networks: own
+                        .arguments
+                        .as_ref()
+                        .is_some_and(|(_, section)| section.networks.is_some()),
                 },
             );
         }

@@ -34,6 +34,7 @@ pub fn read_source(path: &Path) -> anyhow::Result<PluginSource> {
         origin: path.display().to_string(),
         wasm: Arc::from(std::fs::read(path)?),
         builtin_grant: None,
+        profile: None,
     })
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use crate::argument_policy::ArgumentPolicy;
 use crate::capabilities::{CapabilitySet, Tier};
+use crate::embedded::BuiltinProfile;
 use crate::runtime::Limits;
 
 /// Which engine objects a plugin's primitives may reach.
@@ -63,6 +64,8 @@ pub struct PluginOverrides {
     pub scope: Option<Scope>,
     pub rules: Option<Arc<ArgumentPolicy>>,
     pub limits: Option<Limits>,
+    /// The plugin's own section names its networks (a built-in default then yields).
+    pub sets_networks: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -101,12 +104,18 @@ impl Policy {
         }
     }
 
-    /// The ceiling for one plugin: the server's, or the plugin's own if lower.
-    pub fn ceiling_for(&self, plugin: &str) -> Tier {
+    /// The ceiling for one plugin: the plugin's own from the policy if lower than the
+    /// server's; else a built-in plugin's default tier (which a read-only server still
+    /// overrides); else the server's.
+    pub fn ceiling_for(&self, plugin: &str, builtin: Option<&BuiltinProfile>) -> Tier {
         let server = self.ceiling();
-        self.plugin_ceilings
-            .get(plugin)
-            .map_or(server, |own| (*own).min(server))
+        if let Some(own) = self.plugin_ceilings.get(plugin) {
+            return (*own).min(server);
+        }
+        match builtin.and_then(|profile| profile.default_tier) {
+            Some(tier) if !self.read_only => tier,
+            _ => server,
+        }
     }
 
     /// Why the operator's tool lists keep `tool` from being served, if they do.
@@ -128,16 +137,36 @@ impl Policy {
     }
 
     /// Scope, rules and limits of `plugin`: its own settings, else the server's, with
-    /// the scope defaulting by origin ([`Scope::default_for`]).
-    pub fn settings_for(&self, plugin: &str, builtin: bool) -> PluginSettings {
+    /// the scope defaulting by origin ([`Scope::default_for`]) and a built-in plugin's
+    /// profile filling what the operator left open (a forced scope always wins).
+    pub fn settings_for(&self, plugin: &str, builtin: Option<&BuiltinProfile>) -> PluginSettings {
         let own = self.plugin_overrides.get(plugin);
+        let mut rules = own
+            .and_then(|o| o.rules.clone())
+            .unwrap_or_else(|| Arc::clone(&self.rules));
+        if let Some(profile) = builtin {
+            let mut filled = (*rules).clone();
+            let defaults = [
+                (&mut filled.max_memory_bytes, profile.max_memory_bytes),
+                (&mut filled.max_nano_cpus, profile.max_nano_cpus),
+                (&mut filled.max_pids, profile.max_pids),
+            ];
+            for (value, default) in defaults {
+                if value.is_none() {
+                    *value = default;
+                }
+            }
+            if !own.is_some_and(|o| o.sets_networks) && profile.networks.is_some() {
+                filled.names.networks = profile.networks.clone();
+            }
+            rules = Arc::new(filled);
+        }
         PluginSettings {
-            scope: own
-                .and_then(|o| o.scope)
-                .unwrap_or(Scope::default_for(builtin)),
-            rules: own
-                .and_then(|o| o.rules.clone())
-                .unwrap_or_else(|| Arc::clone(&self.rules)),
+            scope: builtin
+                .and_then(|p| p.forced_scope)
+                .or(own.and_then(|o| o.scope))
+                .unwrap_or(Scope::default_for(builtin.is_some())),
+            rules,
             limits: own
                 .and_then(|o| o.limits.clone())
                 .unwrap_or_else(|| self.limits.clone()),
@@ -156,13 +185,19 @@ impl Policy {
 
     /// Why a tool needing `needed` is unavailable under this ceiling, if the ceiling is
     /// the reason. Used to give a precise error instead of "unknown tool".
-    pub fn ceiling_refusal(&self, plugin: &str, needed: CapabilitySet) -> Option<&'static str> {
-        let over = needed.difference(CapabilitySet::up_to(self.ceiling_for(plugin)));
+    pub fn ceiling_refusal(
+        &self,
+        plugin: &str,
+        builtin: Option<&BuiltinProfile>,
+        needed: CapabilitySet,
+    ) -> Option<&'static str> {
+        let ceiling = self.ceiling_for(plugin, builtin);
+        let over = needed.difference(CapabilitySet::up_to(ceiling));
         if over.is_empty() {
             None
         } else if self.read_only {
             Some("the server runs in read-only mode")
-        } else if self.ceiling_for(plugin) < self.ceiling() {
+        } else if ceiling < self.ceiling() {
             Some("the policy limits this plugin's tier")
         } else {
             Some("destructive operations are disabled")
@@ -205,18 +240,18 @@ mod tests {
         let policy = Policy::default();
         let remove: CapabilitySet = [ContainersRemove].into_iter().collect();
         assert_eq!(
-            policy.ceiling_refusal("p", remove),
+            policy.ceiling_refusal("p", None, remove),
             Some("destructive operations are disabled")
         );
         let read: CapabilitySet = [ContainersRead].into_iter().collect();
-        assert_eq!(policy.ceiling_refusal("p", read), None);
+        assert_eq!(policy.ceiling_refusal("p", None, read), None);
         let read_only = Policy {
             read_only: true,
             ..Policy::default()
         };
         let manage: CapabilitySet = [ContainersManage].into_iter().collect();
         assert_eq!(
-            read_only.ceiling_refusal("p", manage),
+            read_only.ceiling_refusal("p", None, manage),
             Some("the server runs in read-only mode")
         );
     }
@@ -224,8 +259,12 @@ mod tests {
     #[test]
     fn scope_defaults_by_origin_and_follows_the_file() {
         let mut policy = Policy::default();
-        assert_eq!(policy.settings_for("containers", true).scope, Scope::All);
-        assert_eq!(policy.settings_for("hello", false).scope, Scope::Owned);
+        let builtin = BuiltinProfile::default();
+        assert_eq!(
+            policy.settings_for("containers", Some(&builtin)).scope,
+            Scope::All
+        );
+        assert_eq!(policy.settings_for("hello", None).scope, Scope::Owned);
         policy.plugin_overrides.insert(
             "containers".into(),
             PluginOverrides {
@@ -233,7 +272,41 @@ mod tests {
                 ..PluginOverrides::default()
             },
         );
-        assert_eq!(policy.settings_for("containers", true).scope, Scope::Owned);
+        assert_eq!(
+            policy.settings_for("containers", Some(&builtin)).scope,
+            Scope::Owned
+        );
+    }
+
+    #[test]
+    fn the_sandbox_profile_fills_what_the_operator_left_open() {
+        let sandbox = crate::embedded::sandbox_profile();
+        let mut policy = Policy::default();
+        let settings = policy.settings_for("sandbox", Some(&sandbox));
+        assert_eq!(settings.scope, Scope::Owned);
+        assert_eq!(settings.rules.max_memory_bytes, Some(1 << 30));
+        assert_eq!(settings.rules.names.networks, Some(vec![]));
+        assert_eq!(
+            policy.ceiling_for("sandbox", Some(&sandbox)),
+            Tier::Destructive
+        );
+        policy.read_only = true;
+        assert_eq!(policy.ceiling_for("sandbox", Some(&sandbox)), Tier::Read);
+        policy.read_only = false;
+        policy.plugin_overrides.insert(
+            "sandbox".into(),
+            PluginOverrides {
+                scope: Some(Scope::All),
+                sets_networks: true,
+                ..PluginOverrides::default()
+            },
+        );
+        let settings = policy.settings_for("sandbox", Some(&sandbox));
+        assert_eq!(settings.scope, Scope::Owned, "forced");
+        assert_eq!(
+            settings.rules.names.networks, None,
+            "the operator's (the server's any)"
+        );
     }
 
     #[test]
@@ -252,11 +325,11 @@ mod tests {
         );
         assert!(policy.tool_refusal("c").is_some());
         assert!(policy.plugin_allowed("containers") && !policy.plugin_allowed("probe"));
-        assert_eq!(policy.ceiling_for("probe"), Tier::Read);
-        assert_eq!(policy.ceiling_for("containers"), Tier::Moderate);
+        assert_eq!(policy.ceiling_for("probe", None), Tier::Read);
+        assert_eq!(policy.ceiling_for("containers", None), Tier::Moderate);
         let manage: CapabilitySet = [ContainersManage].into_iter().collect();
         assert_eq!(
-            policy.ceiling_refusal("probe", manage),
+            policy.ceiling_refusal("probe", None, manage),
             Some("the policy limits this plugin's tier")
         );
     }

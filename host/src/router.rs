@@ -119,14 +119,18 @@ impl Router {
                 );
                 continue;
             }
-            let settings = policy.settings_for(&name, plugin.builtin_grant.is_some());
+            let settings = policy.settings_for(&name, plugin.profile.as_ref());
             let plugin = plugin.with_settings(settings);
             let granted = policy.granted(&name, plugin.builtin_grant);
-            let effective = effective_grant(plugin.requested, granted, policy.ceiling_for(&name));
+            let effective = effective_grant(
+                plugin.requested,
+                granted,
+                policy.ceiling_for(&name, plugin.profile.as_ref()),
+            );
             tracing::info!(plugin = %name, requested = %plugin.requested, granted = %granted, effective = %effective, scope = %plugin.settings.scope, "capabilities");
             let plugin = Arc::new(plugin);
             for (index, spec) in plugin.manifest.tools.iter().enumerate() {
-                let refusal = refusal(&name, spec, plugin.requested, effective, policy);
+                let refusal = refusal(&plugin, spec, effective, policy);
                 if let Some(reason) = &refusal {
                     tracing::info!(tool = %spec.name, "hidden: {}", reason.message);
                 }
@@ -319,12 +323,13 @@ async fn blocking<T: Send + 'static>(
 
 /// Why a tool must be hidden, if it must.
 fn refusal(
-    plugin: &str,
+    loaded: &LoadedPlugin,
     spec: &ToolSpec,
-    requested: CapabilitySet,
     effective: CapabilitySet,
     policy: &Policy,
 ) -> Option<ToolFailure> {
+    let plugin = loaded.manifest.name.as_str();
+    let requested = loaded.requested;
     if let Some(reason) = policy.tool_refusal(&spec.name) {
         return Some(
             ToolFailure::new(
@@ -338,7 +343,7 @@ fn refusal(
     if missing.is_empty() {
         return None;
     }
-    if let Some(reason) = policy.ceiling_refusal(plugin, missing) {
+    if let Some(reason) = policy.ceiling_refusal(plugin, loaded.profile.as_ref(), missing) {
         let hint = if policy.read_only {
             "Restart the server without --read-only to use it."
         } else {

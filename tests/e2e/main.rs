@@ -15,6 +15,7 @@ mod ownership;
 mod policy;
 mod protocol;
 mod sandbox;
+mod sandboxes;
 mod system;
 mod trust;
 
@@ -23,40 +24,54 @@ use std::path::{Path, PathBuf};
 use bulkhead::capabilities::{Capability, Tier};
 use bulkhead_testkit::{Server, ServerOptions};
 
-/// The containers plugin's tools whose every capability is at most `ceiling`, sorted:
-/// what `tools/list` shows under that ceiling. Taken from the plugin's own registration
-/// list, the one place tool names are written down.
+/// The tools of a plugin's registration list (the one place tool names are written
+/// down) whose every capability passes `keep`.
+fn tools_where(
+    tools: &[bulkhead_plugin_sdk::Registration],
+    keep: impl Fn(Capability) -> bool,
+) -> Vec<String> {
+    tools
+        .iter()
+        .filter(|tool| {
+            tool.capabilities
+                .iter()
+                .all(|cap| keep(host_capability(cap)))
+        })
+        .map(|tool| tool.name.to_string())
+        .collect()
+}
+
+/// What `tools/list` shows when the containers plugin runs under `containers` and the
+/// sandbox plugin under `sandbox` (its default is destructive: it removes only its own
+/// sandboxes; a read-only server makes it read), sorted.
+pub fn builtin_tools(containers: Tier, sandbox: Tier) -> Vec<String> {
+    let mut names = tools_where(bulkhead_containers::TOOLS, |cap| cap.tier() <= containers);
+    names.extend(tools_where(bulkhead_sandbox::TOOLS, |cap| {
+        cap.tier() <= sandbox
+    }));
+    names.sort();
+    names
+}
+
+/// `tools/list` under a server ceiling, with the sandbox at its default.
 pub fn containers_tools(ceiling: Tier) -> Vec<String> {
-    let mut names: Vec<String> = bulkhead_containers::TOOLS
-        .iter()
-        .filter(|tool| {
-            tool.capabilities
-                .iter()
-                .all(|cap| host_capability(cap).tier() <= ceiling)
-        })
-        .map(|tool| tool.name.to_string())
-        .collect();
-    names.sort();
-    names
+    let sandbox = if ceiling == Tier::Read {
+        Tier::Read
+    } else {
+        Tier::Destructive
+    };
+    builtin_tools(ceiling, sandbox)
 }
 
-/// The containers plugin's tools that need nothing but `granted`, sorted: what
-/// `tools/list` shows when the operator narrows the plugin's grant to it.
+/// `tools/list` when the operator narrows the containers plugin's grant to `granted`.
 pub fn containers_tools_granted(granted: &[Capability]) -> Vec<String> {
-    let mut names: Vec<String> = bulkhead_containers::TOOLS
-        .iter()
-        .filter(|tool| {
-            tool.capabilities
-                .iter()
-                .all(|cap| granted.contains(&host_capability(cap)))
-        })
-        .map(|tool| tool.name.to_string())
-        .collect();
+    let mut names = tools_where(bulkhead_containers::TOOLS, |cap| granted.contains(&cap));
+    names.extend(tools_where(bulkhead_sandbox::TOOLS, |_| true));
     names.sort();
     names
 }
 
-/// What `tools/list` shows with default options (destructive tools hidden).
+/// What `tools/list` shows with default options (destructive docker tools hidden).
 pub fn default_tools() -> Vec<String> {
     containers_tools(Tier::Moderate)
 }

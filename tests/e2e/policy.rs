@@ -77,7 +77,7 @@ async fn policy_file_tightens_what_is_served() {
     .await;
     let mut names = server.tool_names().await.unwrap();
     names.sort();
-    let expected: Vec<String> = crate::containers_tools(Tier::Read)
+    let expected: Vec<String> = crate::builtin_tools(Tier::Read, Tier::Destructive)
         .into_iter()
         .filter(|name| name != "docker_container_logs")
         .collect();

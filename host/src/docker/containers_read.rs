@@ -475,6 +475,7 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
                 source: mount.source.unwrap_or_default(),
                 destination: mount.destination.unwrap_or_default(),
                 read_write: mount.rw.unwrap_or(false),
+                name: mount.name.filter(|n| !n.is_empty()),
             })
             .collect(),
         networks,

@@ -41,6 +41,8 @@ pub struct PluginSource {
     pub wasm: Arc<[u8]>,
     /// The grant a built-in plugin gets unless the policy says otherwise.
     pub builtin_grant: Option<CapabilitySet>,
+    /// A built-in plugin's defaults beyond its grant; `None` for plugins from disk.
+    pub profile: Option<crate::embedded::BuiltinProfile>,
 }
 
 /// A plugin ready to serve calls.
@@ -51,6 +53,7 @@ pub struct LoadedPlugin {
     /// What the component imports: its permission request.
     pub requested: CapabilitySet,
     pub builtin_grant: Option<CapabilitySet>,
+    pub profile: Option<crate::embedded::BuiltinProfile>,
     pub cache: CacheOutcome,
     /// The operator's scope, argument rules and limits for this plugin.
     pub settings: PluginSettings,
@@ -224,6 +227,7 @@ impl Runtime {
                 limits: self.limits.clone(),
             },
             builtin_grant: source.builtin_grant,
+            profile: source.profile,
             cache,
             pre,
             permits: Semaphore::new(self.limits.concurrent_calls_per_plugin),

@@ -202,6 +202,7 @@ mod tests {
                 source: "data".into(),
                 destination: "/data".into(),
                 read_write: true,
+                name: None,
             }],
             networks: vec![NetworkAttachment {
                 network: "bridge".into(),
