@@ -29,6 +29,9 @@ pub enum Command {
     Serve(ServeArgs),
     /// Load the plugins as `serve` would and print what each provides and is granted.
     Plugins(ServeArgs),
+    /// Check, before serving, what `serve` with these arguments would meet: the policy,
+    /// the engine and its socket, the cache, the plugins and the audit log.
+    Doctor(ServeArgs),
     /// Create an ed25519 key pair for signing plugins: the secret key goes to FILE (mode
     /// 0600), the public key (for the policy's trust.keys) to stdout.
     Keygen {

@@ -14,6 +14,7 @@ pub mod bindings;
 pub mod capabilities;
 pub mod cli;
 pub mod docker;
+pub mod doctor;
 pub mod embedded;
 pub mod errors;
 pub mod glob;

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => bulkhead::app::serve(args).await,
             Command::Plugins(args) => bulkhead::app::report(args).await,
+            Command::Doctor(args) => bulkhead::doctor::run(args).await,
             Command::Audit(AuditCommand::Verify { file }) => bulkhead::app::verify_audit(&file),
             Command::Policy(PolicyCommand::Check { file }) => bulkhead::app::check_policy(&file),
             Command::Keygen { out } => bulkhead::app::keygen(&out),

@@ -5,6 +5,7 @@
 mod audit;
 mod bad_input;
 mod containers_more;
+mod doctor;
 mod engine;
 mod exec_files;
 mod gating;

@@ -53,6 +53,11 @@ impl ComponentCache {
         ComponentCache { dir }
     }
 
+    /// The engine's folder under the cache root (`None` when caching is off).
+    pub(crate) fn dir(&self) -> Option<&Path> {
+        self.dir.as_deref()
+    }
+
     /// Compiles `wasm` or loads it from the cache. A damaged or unreadable cache entry
     /// is replaced, never fatal.
     pub fn load(
@@ -129,8 +134,8 @@ fn untrusted_because(metadata: &fs::Metadata, what: &str) -> Option<String> {
 
 /// Creates the engine's cache folder (mode 0700) if needed and checks that it and the
 /// cache root above it are safe: owned by this user, not writable by others, not
-/// symlinks.
-fn trusted_dir(dir: &Path) -> Result<(), String> {
+/// symlinks. `bulkhead doctor` asks the same question.
+pub(crate) fn trusted_dir(dir: &Path) -> Result<(), String> {
     if let Some(root) = dir.parent() {
         fs::DirBuilder::new()
             .recursive(true)

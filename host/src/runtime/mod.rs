@@ -375,6 +375,16 @@ pub fn inspect_imports(wasm: &[u8]) -> anyhow::Result<Imports> {
     Ok(imports_of(&engine, &component))
 }
 
+/// Whether compiled plugins under the cache root `root` would be trusted, by the rule
+/// every load applies. Like a start, this creates the engine's folder (mode 0700) in
+/// a root that passes the check.
+pub(crate) fn cache_trusted(root: &std::path::Path) -> Result<(), String> {
+    let engine = engine::new_engine().map_err(|err| format!("{err:#}"))?;
+    let cache = ComponentCache::new(&engine, Some(root));
+    let dir = cache.dir().ok_or("caching is off")?;
+    cache::trusted_dir(dir)
+}
+
 /// wasmtime 48's error is not `anyhow::Error`; keep its whole cause chain in the text.
 fn wasm_error(err: wasmtime::Error) -> anyhow::Error {
     anyhow::anyhow!("{err:#}")
