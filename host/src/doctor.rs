@@ -98,19 +98,19 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
 /// the other checks use (without the file's settings when it does not load).
 pub fn policy(args: ServeArgs) -> (Check, ServeArgs) {
     let Some(file) = args.policy.clone() else {
-        let check = match args.argument_policy() {
+        let check = match args.policy().and_then(|_| args.identity()) {
             Ok(_) => Check::new(Level::Ok, "policy", "no policy file; defaults apply"),
             Err(err) => Check::new(Level::Fail, "policy", format!("{err:#}")),
         };
         return (check, args);
     };
-    let loaded = args
-        .clone()
-        .with_policy_file()
-        .and_then(|loaded| loaded.argument_policy().map(|_| loaded));
+    let loaded = args.clone().with_policy_file().and_then(|loaded| {
+        loaded.identity()?;
+        let policy = loaded.policy()?;
+        Ok((loaded, policy))
+    });
     match loaded {
-        Ok(loaded) => {
-            let policy = loaded.policy();
+        Ok((loaded, policy)) => {
             let denied = if policy.tools_deny.is_empty() {
                 "none".to_string()
             } else {

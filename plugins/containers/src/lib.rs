@@ -126,40 +126,10 @@ mod tests {
     /// with exactly the capabilities it declares.
     #[test]
     fn readme_lists_every_tool_with_its_capabilities() {
-        let readme = include_str!("../../../README.md");
-        for tool in TOOLS {
-            let row = readme
-                .lines()
-                .find(|line| line.starts_with(&format!("| `{}` |", tool.name)))
-                .unwrap_or_else(|| panic!("README has no row for {}", tool.name));
-            let declared: Vec<String> = tool
-                .capabilities
-                .iter()
-                .map(|cap| format!("`{}`", wit_name(&format!("{cap:?}"))))
-                .collect();
-            assert_eq!(
-                row.split('|').nth(2).map(str::trim),
-                Some(declared.join(", ").as_str()),
-                "{row}"
-            );
-        }
-        let rows = readme
-            .lines()
-            .filter(|l| l.starts_with("| `docker_"))
-            .count();
-        assert_eq!(rows, TOOLS.len(), "one README row per tool");
-    }
-
-    /// `Capability::ImagesRead` → `images-read`.
-    fn wit_name(debug: &str) -> String {
-        let variant = debug.rsplit("::").next().unwrap_or_default();
-        let mut name = String::new();
-        for (i, ch) in variant.chars().enumerate() {
-            if ch.is_ascii_uppercase() && i > 0 {
-                name.push('-');
-            }
-            name.push(ch.to_ascii_lowercase());
-        }
-        name
+        bulkhead_plugin_sdk::testing::assert_readme_table(
+            include_str!("../../../README.md"),
+            TOOLS,
+            "docker_",
+        );
     }
 }
