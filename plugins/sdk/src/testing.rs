@@ -127,6 +127,48 @@ fn is_semver(version: &str) -> bool {
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
+/// `Capability::ImagesRead` → `images-read`: the name the WIT and the host use.
+pub fn capability_name(cap: &crate::Capability) -> String {
+    let debug = format!("{cap:?}");
+    let variant = debug.rsplit("::").next().unwrap_or_default();
+    let mut name = String::new();
+    for (i, ch) in variant.chars().enumerate() {
+        if ch.is_ascii_uppercase() && i > 0 {
+            name.push('-');
+        }
+        name.push(ch.to_ascii_lowercase());
+    }
+    name
+}
+
+/// Checks that a README table lists every tool of `tools` (rows starting
+/// ``| `name` |``) with exactly the capabilities it declares in its second column, and
+/// that it has no other row for a tool starting with `prefix`. Panics with the row that
+/// is wrong.
+pub fn assert_readme_table(readme: &str, tools: &[crate::Registration], prefix: &str) {
+    for tool in tools {
+        let row = readme
+            .lines()
+            .find(|line| line.starts_with(&format!("| `{}` |", tool.name)))
+            .unwrap_or_else(|| panic!("README has no row for {}", tool.name));
+        let declared: Vec<String> = tool
+            .capabilities
+            .iter()
+            .map(|cap| format!("`{}`", capability_name(cap)))
+            .collect();
+        assert_eq!(
+            row.split('|').nth(2).map(str::trim),
+            Some(declared.join(", ").as_str()),
+            "{row}"
+        );
+    }
+    let rows = readme
+        .lines()
+        .filter(|l| l.starts_with(&format!("| `{prefix}")))
+        .count();
+    assert_eq!(rows, tools.len(), "one README row per tool");
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,46 +266,4 @@ mod tests {
         assert!(!is_semver("1.2"));
         assert!(!is_semver("1.x.3"));
     }
-}
-
-/// `Capability::ImagesRead` → `images-read`: the name the WIT and the host use.
-pub fn capability_name(cap: &crate::Capability) -> String {
-    let debug = format!("{cap:?}");
-    let variant = debug.rsplit("::").next().unwrap_or_default();
-    let mut name = String::new();
-    for (i, ch) in variant.chars().enumerate() {
-        if ch.is_ascii_uppercase() && i > 0 {
-            name.push('-');
-        }
-        name.push(ch.to_ascii_lowercase());
-    }
-    name
-}
-
-/// Checks that a README table lists every tool of `tools` (rows starting
-/// ``| `name` |``) with exactly the capabilities it declares in its second column, and
-/// that it has no other row for a tool starting with `prefix`. Panics with the row that
-/// is wrong.
-pub fn assert_readme_table(readme: &str, tools: &[crate::Registration], prefix: &str) {
-    for tool in tools {
-        let row = readme
-            .lines()
-            .find(|line| line.starts_with(&format!("| `{}` |", tool.name)))
-            .unwrap_or_else(|| panic!("README has no row for {}", tool.name));
-        let declared: Vec<String> = tool
-            .capabilities
-            .iter()
-            .map(|cap| format!("`{}`", capability_name(cap)))
-            .collect();
-        assert_eq!(
-            row.split('|').nth(2).map(str::trim),
-            Some(declared.join(", ").as_str()),
-            "{row}"
-        );
-    }
-    let rows = readme
-        .lines()
-        .filter(|l| l.starts_with(&format!("| `{prefix}")))
-        .count();
-    assert_eq!(rows, tools.len(), "one README row per tool");
 }
