@@ -4,6 +4,7 @@
 #
 #   bulkhead-test/busybox:latest  static busybox with symlinks for common applets,
 #                                 /etc/passwd and /etc/group (root, nobody), /tmp;
+#                                 chmod, stat, pkill among the applets (the sandbox needs them);
 #                                 default command `sh`.
 #
 # Idempotent: an image that exists with the current recipe version is left alone.
@@ -14,11 +15,11 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Bump when the recipe below changes, so existing machines rebuild the image.
-recipe_version=1
+recipe_version=2
 label_key=org.bulkhead.test-image.recipe
 image=bulkhead-test/busybox:latest
 applets=(sh ls cat echo sleep env id ps wget nc head tail yes true false mkdir rm touch
-    printf seq date hostname grep wc cp mv kill uname whoami sed)
+    printf seq date hostname grep wc cp mv kill uname whoami sed chmod chown stat ln pkill)
 
 bh_pick_docker || bh_die "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-default}); run scripts/ensure-docker.sh first"
 

@@ -355,12 +355,7 @@ async fn two_processes_never_hand_out_the_same_pool_port() {
         "{}",
         refused.text()
     );
-    let full = first
-        .call(
-            "sandbox_create",
-            json!({"image": TEST_IMAGE, "ports": [8000]}),
-        )
-        .await;
+    let full = first.call("sandbox_create", ported.clone()).await;
     full.expect_error("DKR-006");
     // A destroyed sandbox gives its port back.
     let listed = first.call("sandbox_list", json!({})).await;
