@@ -6,6 +6,9 @@
 #                                 /etc/passwd and /etc/group (root, nobody), /tmp;
 #                                 chmod, stat, pkill among the applets (the sandbox needs them);
 #                                 default command `sh`.
+#   bulkhead-test/python:latest   Debian's python3 with pip, its libraries, busybox, a
+#                                 user `sandbox` (1000) and /workspace it owns
+#                                 (scripts/build-python-image.sh); command `python3`.
 #
 # Idempotent: an image that exists with the current recipe version is left alone.
 # BULKHEAD_REBUILD_TEST_IMAGES=1 rebuilds anyway. Needs a running engine
@@ -22,6 +25,15 @@ applets=(sh ls cat echo sleep env id ps wget nc head tail yes true false mkdir r
     printf seq date hostname grep wc cp mv kill uname whoami sed chmod chown stat ln pkill)
 
 bh_pick_docker || bh_die "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-default}); run scripts/ensure-docker.sh first"
+
+# The Python image: built by its own script when missing or of an older recipe.
+python_recipe=1
+python_image=bulkhead-test/python:latest
+python_current="$("$BH_DOCKER" image inspect --format "{{index .Config.Labels \"$label_key\"}}" "$python_image" 2>/dev/null || true)"
+if [ "$python_current" != "$python_recipe" ] || [ "${BULKHEAD_REBUILD_TEST_IMAGES:-0}" = 1 ]; then
+    bash "$(dirname "${BASH_SOURCE[0]}")/build-python-image.sh" "$python_recipe"
+    bh_log "$python_image ready"
+fi
 
 current="$("$BH_DOCKER" image inspect --format "{{index .Config.Labels \"$label_key\"}}" "$image" 2>/dev/null || true)"
 old_id="$("$BH_DOCKER" image inspect --format '{{.Id}}' "$image" 2>/dev/null || true)"

@@ -10,6 +10,9 @@ use serde_json::{Value, json};
 
 use crate::start;
 
+/// The Python test image (scripts/build-python-image.sh).
+const PYTHON_IMAGE: &str = "bulkhead-test/python:latest";
+
 /// Removes, on drop, every container and volume of the sandboxes a test made (found by
 /// the principal the test gave its servers).
 struct SandboxCleanup {
@@ -409,4 +412,109 @@ fn the_sandbox_plugin_cannot_be_given_scope_all() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("always runs with scope `owned`"));
+}
+
+/// The issue's finish line, through MCP: a Python script imports a package installed
+/// offline from a wheel in the workspace, the file it wrote is read back, and the
+/// sandbox goes away with its workspace. Two scripts run at once do not clobber each
+/// other, and an online install without a network says why it cannot work.
+#[tokio::test]
+async fn a_python_script_imports_a_package_from_a_local_wheel() {
+    use base64::Engine as _;
+    let owner = SandboxCleanup::new("sbx-python");
+    let (server, _dir) = server(&owner.principal, "").await;
+    let created = create(&server, json!({"image": PYTHON_IMAGE, "name": "py"})).await;
+    assert_eq!(created["user"], json!("1000:1000"));
+
+    let wheels = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../tests/fixtures/make_wheel.py"
+        ))
+        .arg(wheels.path())
+        .output()
+        .unwrap();
+    assert!(made.status.success(), "{made:?}");
+    let wheel_path = String::from_utf8(made.stdout).unwrap().trim().to_string();
+    let wheel = std::fs::read(&wheel_path).unwrap();
+    let file_name = std::path::Path::new(&wheel_path)
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    server
+        .call(
+            "sandbox_write_file",
+            json!({
+                "sandbox": "py",
+                "path": format!("wheels/{file_name}"),
+                "content": base64::engine::general_purpose::STANDARD.encode(&wheel),
+                "encoding": "base64"
+            }),
+        )
+        .await
+        .ok();
+
+    let online = server
+        .call(
+            "sandbox_install",
+            json!({"sandbox": "py", "packages": ["requests"]}),
+        )
+        .await;
+    online.expect_error("DKR-007");
+    assert!(
+        online.text().contains("networking is off"),
+        "{}",
+        online.text()
+    );
+
+    let run = server
+        .call(
+            "sandbox_run_script",
+            json!({
+                "sandbox": "py",
+                "script": "import pathlib, bulkhead_probe_pkg\n\
+                           pathlib.Path('/workspace/out.txt').write_text(bulkhead_probe_pkg.VALUE)\n\
+                           print('imported', bulkhead_probe_pkg.VALUE)\n",
+                "packages": ["bulkhead_probe_pkg"],
+                "find_links": "/workspace/wheels",
+                "timeout_secs": 25
+            }),
+        )
+        .await;
+    let run = run.ok();
+    assert_eq!(run["language"], json!("python"), "{run}");
+    assert_eq!(run["install"]["exit_code"], json!(0), "{run}");
+    assert_eq!(run["result"]["exit_code"], json!(0), "{run}");
+    assert_eq!(run["result"]["stdout"], json!("imported wheel-ok\n"));
+    let read = server
+        .call(
+            "sandbox_read_file",
+            json!({"sandbox": "py", "path": "out.txt"}),
+        )
+        .await;
+    assert_eq!(read.ok()["content"], json!("wheel-ok"));
+
+    // Two runs at once, each with its own script file.
+    let script = |n: u32| json!({"sandbox": "py", "script": format!("import time\ntime.sleep(0.5)\nprint({n})\n")});
+    let (first, second) = tokio::join!(
+        server.call("sandbox_run_script", script(1)),
+        server.call("sandbox_run_script", script(2))
+    );
+    assert_eq!(first.ok()["result"]["stdout"], json!("1\n"));
+    assert_eq!(second.ok()["result"]["stdout"], json!("2\n"));
+    assert_ne!(first.ok()["path"], second.ok()["path"]);
+
+    let destroyed = server
+        .call(
+            "sandbox_destroy",
+            json!({"sandbox": "py", "remove_workspace": true}),
+        )
+        .await;
+    let destroyed = destroyed.ok();
+    assert_eq!(destroyed["workspaces_removed"].as_array().unwrap().len(), 1);
+    let workspace = created["workspace"].as_str().unwrap();
+    assert!(docker(&["volume", "inspect", workspace]).is_err());
+    assert!(docker(&["inspect", created["id"].as_str().unwrap()]).is_err());
 }
