@@ -222,6 +222,20 @@ async fn timeouts_pids_and_memory_limits_hold() {
     )
     .await;
 
+    // A call may ask for less than the ceilings (1 GiB here), never more.
+    let greedy = server
+        .call(
+            "sandbox_create",
+            json!({"image": TEST_IMAGE, "memory_mb": 4096}),
+        )
+        .await;
+    greedy.expect_error("DKR-005");
+    assert!(
+        greedy.text().contains("memory-ceiling"),
+        "{}",
+        greedy.text()
+    );
+
     // Past its timeout the command and what it started are killed, with the output so far.
     let slow = server
         .call(
