@@ -120,9 +120,14 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB", value_parser = clap::value_parser!(u64).range(MEMORY_LIMIT_MIB), env = "BULKHEAD_MEMORY_LIMIT")]
     pub memory_limit: Option<u64>,
 
-    /// Calls to one plugin that may run at once; more are refused with DKR-013.
+    /// Calls to one plugin that may run at once; more wait in its queue.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(CONCURRENT_CALLS))]
     pub max_concurrent_calls: Option<u64>,
+
+    /// Calls to one plugin that may wait for a free slot (each until its deadline);
+    /// more are refused with DKR-013. 0 refuses at once when every slot is taken.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(QUEUED_CALLS))]
+    pub max_queued_calls: Option<u64>,
 
     /// Largest answer one tool call may return, in KiB.
     #[arg(long, value_name = "KIB", value_parser = clap::value_parser!(u64).range(OUTPUT_LIMIT_KIB))]
@@ -191,6 +196,7 @@ pub struct ServeArgs {
 const CALL_TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=3600;
 const MEMORY_LIMIT_MIB: std::ops::RangeInclusive<u64> = 4..=4096;
 const CONCURRENT_CALLS: std::ops::RangeInclusive<u64> = 1..=1024;
+const QUEUED_CALLS: std::ops::RangeInclusive<u64> = 0..=65536;
 const OUTPUT_LIMIT_KIB: std::ops::RangeInclusive<u64> = 16..=65536;
 const BUILD_CONTEXT_MIB: std::ops::RangeInclusive<u64> = 1..=16384;
 const MAX_MEMORY_MIB: std::ops::RangeInclusive<u64> = 6..=1 << 30;
@@ -304,6 +310,11 @@ impl ServeArgs {
             &where_("limits.concurrent_calls"),
             file.limits.concurrent_calls,
             CONCURRENT_CALLS,
+        )?);
+        self.max_queued_calls = self.max_queued_calls.or(in_range(
+            &where_("limits.queued_calls"),
+            file.limits.queued_calls,
+            QUEUED_CALLS,
         )?);
         self.principal = self.principal.or(file.server.principal.clone());
         let reap_interval_secs = in_range(
@@ -527,6 +538,9 @@ impl ServeArgs {
             concurrent_calls_per_plugin: self
                 .max_concurrent_calls
                 .map_or(defaults.concurrent_calls_per_plugin, |n| n as usize),
+            queued_calls_per_plugin: self
+                .max_queued_calls
+                .map_or(defaults.queued_calls_per_plugin, |n| n as usize),
             docker_calls_per_call: self
                 .file_rules
                 .docker_requests

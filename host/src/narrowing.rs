@@ -116,6 +116,13 @@ pub fn narrow_limits(server: &Limits, own: &LimitsSection) -> Result<Limits, Str
         1,
     )?
     .unwrap_or(server.concurrent_calls_per_plugin);
+    limits.queued_calls_per_plugin = at_most(
+        "queued_calls",
+        own.queued_calls,
+        server.queued_calls_per_plugin,
+        0,
+    )?
+    .unwrap_or(server.queued_calls_per_plugin);
     limits.docker_calls_per_call = at_most(
         "docker_requests",
         own.docker_requests,

@@ -92,6 +92,8 @@ pub struct LimitsSection {
     pub output_kib: Option<u64>,
     /// `--max-concurrent-calls`, per plugin.
     pub concurrent_calls: Option<u64>,
+    /// `--max-queued-calls`: calls to one plugin that may wait for a slot.
+    pub queued_calls: Option<u64>,
     /// Docker primitives one call may invoke.
     pub docker_requests: Option<u64>,
     /// Log messages one call may send to the host's log.

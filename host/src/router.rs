@@ -263,12 +263,13 @@ impl Router {
             );
         }
         let plugin = &tool.plugin;
-        let _slot = match plugin.try_slot() {
+        // The deadline starts now: time spent waiting for a slot is part of the call.
+        let timeout = plugin.settings.limits.call_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let _slot = match plugin.slot(deadline).await {
             Ok(slot) => slot,
             Err(busy) => return Answer::Failure(busy),
         };
-        let timeout = plugin.settings.limits.call_timeout;
-        let deadline = tokio::time::Instant::now() + timeout;
         let work = async {
             let (checked, index) = (Arc::clone(plugin), tool.index);
             blocking(move || validate_arguments(&checked.manifest.tools[index], &arguments))

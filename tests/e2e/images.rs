@@ -280,12 +280,14 @@ async fn pulling_from_a_registry_that_is_not_there_is_a_typed_error() {
 #[tokio::test]
 async fn a_cancelled_pull_returns_and_the_server_keeps_serving() {
     let registry = SilentRegistry::start().unwrap();
-    // One call at a time: while the pull holds the slot, other calls are busy; once the
-    // cancelled pull has really stopped, they are served again.
+    // One call at a time and no queue: while the pull holds the slot, other calls are
+    // busy; once the cancelled pull has really stopped, they are served again.
     let server = start(
         ServerOptions::default()
             .arg("--max-concurrent-calls")
-            .arg("1"),
+            .arg("1")
+            .arg("--max-queued-calls")
+            .arg("0"),
     )
     .await;
     let handle = server

@@ -113,12 +113,19 @@ async fn a_stuck_call_does_not_block_other_calls() {
 }
 
 #[tokio::test]
-async fn calls_over_the_concurrency_limit_are_refused_not_queued() {
-    let (server, _dir) =
-        probe_server(&["--call-timeout", "5", "--max-concurrent-calls", "1"]).await;
-    // With one slot, whichever call arrives first holds it. An echo may win the race
-    // against the spin (then the spin itself is refused, and we start over); once the spin
-    // holds the slot, an echo must be refused at once, not queued behind it.
+async fn with_a_full_queue_calls_over_the_limit_are_refused_at_once() {
+    let (server, _dir) = probe_server(&[
+        "--call-timeout",
+        "5",
+        "--max-concurrent-calls",
+        "1",
+        "--max-queued-calls",
+        "0",
+    ])
+    .await;
+    // With one slot and no queue, whichever call arrives first holds it. An echo may win
+    // the race against the spin (then the spin itself is refused, and we start over); once
+    // the spin holds the slot, an echo must be refused at once, not queued behind it.
     for _attempt in 0..5 {
         let spin = server.call("probe_spin", json!({}));
         tokio::pin!(spin);
@@ -141,4 +148,57 @@ async fn calls_over_the_concurrency_limit_are_refused_not_queued() {
         }
     }
     panic!("the spin never got the slot in 5 attempts");
+}
+
+/// Agents send many calls at once: beyond the plugin's slots they wait their turn in the
+/// queue, and none is refused. A correctness test, not a timing.
+#[tokio::test]
+async fn sixty_four_calls_in_flight_are_all_served() {
+    let (server, _dir) = probe_server(&["--max-concurrent-calls", "4"]).await;
+    let calls = (0..64).map(|i| {
+        let server = &server;
+        async move {
+            let listed = server
+                .call("docker_list_containers", json!({"all": true, "limit": 1}))
+                .await;
+            let echoed = server
+                .call("probe_echo", json!({"text": format!("n{i}")}))
+                .await;
+            (listed, echoed, i)
+        }
+    });
+    for (listed, echoed, i) in futures_util::future::join_all(calls).await {
+        assert!(!listed.is_error(), "call {i}: {}", listed.text());
+        assert_eq!(echoed.ok()["text"], json!(format!("n{i}")));
+    }
+}
+
+#[tokio::test]
+async fn a_queued_call_waits_for_the_slot_and_the_queue_has_a_bound() {
+    let (server, _dir) = probe_server(&[
+        "--call-timeout",
+        "3",
+        "--max-concurrent-calls",
+        "1",
+        "--max-queued-calls",
+        "1",
+    ])
+    .await;
+    // The spin takes the only slot and holds it until its 3-s deadline. Of two echoes
+    // sent a moment later, one waits in the queue and is served when the slot frees
+    // (inside its own deadline, which started later); the queue is then full, so the
+    // other is refused at once.
+    let (spun, (b, c)) = tokio::join!(server.call("probe_spin", json!({})), async {
+        tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+        tokio::join!(
+            server.call("probe_echo", json!({"text": "b"})),
+            server.call("probe_echo", json!({"text": "c"})),
+        )
+    });
+    spun.expect_error("DKR-009");
+    let (served, refused) = if b.is_error() { (c, b) } else { (b, c) };
+    assert!(!served.is_error(), "{}", served.text());
+    refused.expect_error("DKR-013");
+    assert!(refused.text().contains("waiting"), "{}", refused.text());
+    assert_still_serving(&server).await;
 }

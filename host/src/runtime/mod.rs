@@ -8,6 +8,7 @@ pub mod manifest;
 mod state;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -61,6 +62,17 @@ pub struct LoadedPlugin {
     pre: PluginPre<CallState>,
     /// Calls that may run at once (`settings.limits.concurrent_calls_per_plugin`).
     permits: Semaphore,
+    /// Calls waiting for a permit now.
+    queued: AtomicUsize,
+}
+
+/// Leaves the queue when dropped, however the wait ended.
+struct Queued<'a>(&'a AtomicUsize);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl LoadedPlugin {
@@ -76,19 +88,42 @@ impl LoadedPlugin {
         &self.name
     }
 
-    /// A call slot, or `Busy` at once: an agent learns to retry later instead of
-    /// spending its deadline waiting for a slot.
-    pub fn try_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ToolFailure> {
-        self.permits.try_acquire().map_err(|_| {
+    /// A call slot: at once if one is free, else after waiting in the plugin's queue
+    /// (first come, first served) until one frees or `deadline` passes. `Busy` when the
+    /// queue is full or the wait reached the deadline.
+    pub async fn slot(
+        &self,
+        deadline: tokio::time::Instant,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, ToolFailure> {
+        if let Ok(permit) = self.permits.try_acquire() {
+            return Ok(permit);
+        }
+        let limits = &self.settings.limits;
+        let ahead = self.queued.fetch_add(1, Ordering::SeqCst);
+        let _queued = Queued(&self.queued);
+        let busy = |why: String| {
             ToolFailure::new(
                 ErrorCode::Busy,
                 format!(
-                    "plugin `{}` is already running {} calls, its limit",
-                    self.name, self.settings.limits.concurrent_calls_per_plugin
+                    "plugin `{}` is running {} calls, its limit, and {why}",
+                    self.name, limits.concurrent_calls_per_plugin
                 ),
             )
-            .with_hint("Retry when one of them has finished.")
-        })
+            .with_hint("Retry when some of them have finished.")
+        };
+        if ahead >= limits.queued_calls_per_plugin {
+            return Err(busy(format!(
+                "{} more are waiting, the queue's limit",
+                limits.queued_calls_per_plugin
+            )));
+        }
+        match tokio::time::timeout_at(deadline, self.permits.acquire()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_closed)) => Err(busy("it is shutting down".into())),
+            Err(_elapsed) => Err(busy(
+                "none of them finished before this call's deadline".into(),
+            )),
+        }
     }
 }
 
@@ -231,6 +266,7 @@ impl Runtime {
             cache,
             pre,
             permits: Semaphore::new(self.limits.concurrent_calls_per_plugin),
+            queued: AtomicUsize::new(0),
         })
     }
 
