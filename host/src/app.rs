@@ -78,18 +78,28 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let args = args.with_policy_file()?;
     let router = Arc::new(router_for(&args).await?);
     let runtime = router.runtime();
-    let sessions = SessionLock::acquire(&args.sessions_dir(), &runtime.identity().session)
-        .with_context(|| format!("locking this session in {}", args.sessions_dir().display()))?;
-    let _reaper = AbortOnDrop(
-        Reaper {
-            docker: Arc::clone(runtime.docker()),
-            identity: Arc::clone(runtime.identity()),
-            activity: Arc::clone(runtime.activity()),
-            sessions,
-            interval: args.reap_interval(),
+    // Without a place for the session lock there is no telling live sessions from dead
+    // ones, so the reaper stays off rather than reap a live server's containers.
+    let sessions_dir = args.sessions_dir();
+    let _reaper = match SessionLock::acquire(&sessions_dir, &runtime.identity().session) {
+        Ok(sessions) => Some(AbortOnDrop(
+            Reaper {
+                docker: Arc::clone(runtime.docker()),
+                identity: Arc::clone(runtime.identity()),
+                activity: Arc::clone(runtime.activity()),
+                sessions,
+                interval: args.reap_interval(),
+            }
+            .spawn(),
+        )),
+        Err(err) => {
+            tracing::warn!(
+                dir = %sessions_dir.display(),
+                "cannot lock this session ({err}); the idle reaper is off"
+            );
+            None
         }
-        .spawn(),
-    );
+    };
     tracing::info!(tools = router.listed().count(), "serving MCP over stdio");
     let service = McpServer::new(router)
         .serve(rmcp::transport::stdio())

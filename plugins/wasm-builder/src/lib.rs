@@ -140,6 +140,10 @@ fn run_cargo(workspace_root: &Path, target_dir: &Path, selection: &[&str]) {
             command.env_remove(key);
         }
     }
+    // Plugins are embedded in the host binary: no DWARF in them (the name section stays,
+    // so a trap's backtrace still names its functions).
+    command.env("CARGO_PROFILE_RELEASE_DEBUG", "false");
+    command.env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
     let status = command
         .status()
         .unwrap_or_else(|err| panic!("could not run cargo to build plugins: {err}"));

@@ -59,6 +59,7 @@ pub struct Server {
     client: RunningService<RoleClient, ProgressRecorder>,
     progress: ProgressRecorder,
     stderr_log: PathBuf,
+    pid: Option<u32>,
     _scratch: tempfile::TempDir,
 }
 
@@ -109,6 +110,7 @@ impl Server {
             .stderr(Stdio::from(std::fs::File::create(&stderr_log)?))
             .spawn()
             .context("spawning bulkhead")?;
+        let pid = transport.id();
         let progress = ProgressRecorder::default();
         let client = progress.clone().serve(transport).await.with_context(|| {
             format!(
@@ -120,8 +122,14 @@ impl Server {
             client,
             progress,
             stderr_log,
+            pid,
             _scratch: scratch,
         })
+    }
+
+    /// The server process's id (for reading its memory from /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.pid
     }
 
     pub fn client(&self) -> &RunningService<RoleClient, ProgressRecorder> {

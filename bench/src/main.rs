@@ -1,0 +1,344 @@
+//! Bulkhead's benchmark suite: `scripts/bench.sh` (or `bulkhead-bench BINARY [RUNS]`).
+//!
+//! Spawns the real server over stdio with the default plugins, as a user does, and
+//! measures against the real engine: start to an answered `tools/list` (cold and warm
+//! cache), list and inspect calls next to the same request sent straight to the engine
+//! (the floor), 64 calls in flight on one session, and memory over 10,000 calls. Every
+//! figure is taken in each of RUNS runs and reported as the median with its range; calls
+//! are compared with the floor measured in the same run, as a ratio, because these
+//! machines are shared and noisy. Writes BENCHMARKS.md in the current directory.
+
+mod stats;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bollard::Docker;
+use bollard::query_parameters::{InspectContainerOptions, ListContainersOptionsBuilder};
+use bulkhead_testkit::{Server, ServerOptions, TEST_IMAGE, docker, unique_name};
+use futures_util::future::join_all;
+use serde_json::json;
+
+use stats::{Across, median, ms, percentile};
+
+const CALLS: usize = 500;
+const IN_FLIGHT: usize = 64;
+const MEMORY_CALLS: usize = 10_000;
+const CONTAINERS: usize = 5;
+
+/// One run's figures.
+#[derive(Debug, Default)]
+struct Figures {
+    cold_start: Across,
+    warm_start: Across,
+    rss_after_start: Across,
+    /// Call median, call p99, floor median, median ratio.
+    list: [Across; 4],
+    inspect: [Across; 4],
+    in_flight: [Across; 3],
+    refused: Across,
+    rss_1k: Across,
+    rss_10k: Across,
+    peak_rss: Across,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let binary = PathBuf::from(args.next().context("usage: bulkhead-bench BINARY [RUNS]")?);
+    let runs: usize = args.next().map_or(Ok(3), |r| r.parse())?;
+    let engine = Docker::connect_with_local_defaults()?
+        .negotiate_version()
+        .await
+        .context("no Docker engine answers")?;
+    let containers: Vec<String> = (0..CONTAINERS).map(|_| unique_name("bench")).collect();
+    for name in &containers {
+        docker(&["run", "-d", "--name", name, TEST_IMAGE, "sleep", "3600"])?;
+    }
+    let result = measure(&binary, runs, &engine, &containers).await;
+    for name in &containers {
+        let _ = docker(&["rm", "-f", name]);
+    }
+    let figures = result?;
+    let report = report(&binary, runs, &figures, &engine).await?;
+    std::fs::write("BENCHMARKS.md", &report)?;
+    std::io::Write::write_all(&mut std::io::stdout(), report.as_bytes())?;
+    Ok(())
+}
+
+async fn measure(
+    binary: &Path,
+    runs: usize,
+    engine: &Docker,
+    containers: &[String],
+) -> anyhow::Result<Figures> {
+    let mut figures = Figures::default();
+    for run in 1..=runs {
+        eprintln!("run {run}/{runs}");
+        let cache = tempfile::tempdir()?;
+        let (started, server) = start(binary, cache.path()).await?;
+        figures.cold_start.push(ms(started));
+        drop(server);
+        let mut warm = Vec::new();
+        for _ in 0..5 {
+            let (started, server) = start(binary, cache.path()).await?;
+            warm.push(started);
+            drop(server);
+        }
+        figures.warm_start.push(ms(median(&warm)));
+
+        let (_, server) = start(binary, cache.path()).await?;
+        let pid = server.pid().context("the server's pid")?;
+        figures.rss_after_start.push(mib(status(pid, "VmRSS")?));
+
+        let list = time_calls(&server, "docker_list_containers", json!({"all": true})).await?;
+        let floor = time_engine(CALLS, || async {
+            let options = ListContainersOptionsBuilder::new().all(true).build();
+            engine.list_containers(Some(options)).await.map(|_| ())
+        })
+        .await?;
+        record(&mut figures.list, &list, &floor);
+
+        let target = &containers[0];
+        let inspect = time_calls(
+            &server,
+            "docker_inspect_container",
+            json!({"container": target}),
+        )
+        .await?;
+        let floor = time_engine(CALLS, || async {
+            engine
+                .inspect_container(target, None::<InspectContainerOptions>)
+                .await
+                .map(|_| ())
+        })
+        .await?;
+        record(&mut figures.inspect, &inspect, &floor);
+
+        let (wall, refused) = in_flight(&server).await;
+        let floor_started = Instant::now();
+        let floors = join_all((0..IN_FLIGHT).map(|_| {
+            let options = ListContainersOptionsBuilder::new().all(true).build();
+            engine.list_containers(Some(options))
+        }))
+        .await;
+        let floor_wall = floor_started.elapsed();
+        if floors.iter().any(Result::is_err) {
+            bail!("the engine refused a direct request");
+        }
+        figures.in_flight[0].push(ms(wall));
+        figures.in_flight[1].push(ms(floor_wall));
+        figures.in_flight[2].push(wall.as_secs_f64() / floor_wall.as_secs_f64());
+        figures.refused.push(refused as f64);
+
+        for done in 1..=MEMORY_CALLS {
+            let answer = server
+                .call("docker_list_containers", json!({"limit": 1}))
+                .await;
+            if answer.is_error() {
+                bail!("call {done} failed: {}", answer.text());
+            }
+            if done == 1_000 {
+                figures.rss_1k.push(mib(status(pid, "VmRSS")?));
+            }
+        }
+        figures.rss_10k.push(mib(status(pid, "VmRSS")?));
+        figures.peak_rss.push(mib(status(pid, "VmHWM")?));
+    }
+    Ok(figures)
+}
+
+/// Spawn to an answered `tools/list`.
+async fn start(binary: &Path, cache: &Path) -> anyhow::Result<(Duration, Server)> {
+    let started = Instant::now();
+    let server = Server::start(binary, ServerOptions::default().cache_dir(cache)).await?;
+    let tools = server.tool_names().await?;
+    let elapsed = started.elapsed();
+    if tools.is_empty() {
+        bail!("the server lists no tools");
+    }
+    Ok((elapsed, server))
+}
+
+async fn time_calls(
+    server: &Server,
+    tool: &str,
+    args: serde_json::Value,
+) -> anyhow::Result<Vec<Duration>> {
+    let mut samples = Vec::with_capacity(CALLS);
+    for _ in 0..CALLS {
+        let started = Instant::now();
+        let answer = server.call(tool, args.clone()).await;
+        samples.push(started.elapsed());
+        if answer.is_error() {
+            bail!("{tool}: {}", answer.text());
+        }
+    }
+    Ok(samples)
+}
+
+async fn time_engine<F, Fut>(count: usize, request: F) -> anyhow::Result<Vec<Duration>>
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Result<(), bollard::errors::Error>>,
+{
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        let started = Instant::now();
+        request().await?;
+        samples.push(started.elapsed());
+    }
+    Ok(samples)
+}
+
+/// Wall time of 64 list calls sent at once on one session, and how many were refused.
+async fn in_flight(server: &Server) -> (Duration, usize) {
+    let started = Instant::now();
+    let answers = join_all(
+        (0..IN_FLIGHT).map(|_| server.call("docker_list_containers", json!({"all": true}))),
+    )
+    .await;
+    let refused = answers.iter().filter(|a| a.is_error()).count();
+    (started.elapsed(), refused)
+}
+
+/// Median and p99 of the calls, the floor's median, and the ratio of the medians.
+fn record(into: &mut [Across; 4], calls: &[Duration], floor: &[Duration]) {
+    into[0].push(ms(median(calls)));
+    into[1].push(ms(percentile(calls, 99.0)));
+    into[2].push(ms(median(floor)));
+    into[3].push(median(calls).as_secs_f64() / median(floor).as_secs_f64());
+}
+
+/// A `/proc/PID/status` field in KiB.
+fn status(pid: u32, field: &str) -> anyhow::Result<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{field}:")))
+        .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+        .with_context(|| format!("{field} in /proc/{pid}/status"))
+}
+
+fn mib(kib: u64) -> f64 {
+    kib as f64 / 1024.0
+}
+
+/// BENCHMARKS.md: method, machine, and the table.
+async fn report(
+    binary: &Path,
+    runs: usize,
+    f: &Figures,
+    engine: &Docker,
+) -> anyhow::Result<String> {
+    let version = engine.version().await?;
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let size = |path: &Path| std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1e6);
+    let dwp = binary.with_extension("dwp");
+    let mut out = String::new();
+    out.push_str("# Benchmarks\n\n");
+    out.push_str("Written by `scripts/bench.sh` (the `bulkhead-bench` crate in `bench/`); do not edit by hand.\n\n");
+    out.push_str("## Method\n\n");
+    out.push_str(&format!(
+        "The release binary is spawned over stdio with the default plugins and driven by rmcp's client, as a user's client would. \
+         {runs} runs; each figure is the median over runs with the range in brackets. Calls are {CALLS} sequential requests per measure, \
+         compared with the same request sent straight to the engine socket in the same run (the floor). \
+         {IN_FLIGHT} calls in flight are sent at once on one session. Memory is the server's RSS from /proc after 1,000 and {MEMORY_CALLS} list calls, and its peak (VmHWM). \
+         The engine holds {CONTAINERS} running containers made for the run. These machines are shared and noisy: ratios travel, absolute times do not.\n\n"
+    ));
+    out.push_str("## Machine\n\n");
+    out.push_str(&format!(
+        "- {cpu}, {cores} cores available\n- Docker {} (API {}), {} {}\n- binary {} ({:.1} MB; debug line tables in {}: {:.1} MB)\n\n",
+        version.version.unwrap_or_default(),
+        version.api_version.unwrap_or_default(),
+        version.os.unwrap_or_default(),
+        version.kernel_version.unwrap_or_default(),
+        binary.display(),
+        size(binary),
+        dwp.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        size(&dwp),
+    ));
+    out.push_str("## Results\n\n| measure | Bulkhead | floor (engine directly) | ratio |\n| --- | --- | --- | --- |\n");
+    let rows = [
+        (
+            "start, warm cache: spawn → tools/list (ms)",
+            f.warm_start.show(1),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "start, empty cache: compiles the plugins (ms)",
+            f.cold_start.show(0),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "RSS after start (MiB)",
+            f.rss_after_start.show(1),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "`docker_list_containers` median (ms)",
+            f.list[0].show(2),
+            f.list[2].show(2),
+            f.list[3].show(2),
+        ),
+        (
+            "`docker_list_containers` p99 (ms)",
+            f.list[1].show(2),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "`docker_inspect_container` median (ms)",
+            f.inspect[0].show(2),
+            f.inspect[2].show(2),
+            f.inspect[3].show(2),
+        ),
+        (
+            "`docker_inspect_container` p99 (ms)",
+            f.inspect[1].show(2),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "64 list calls in flight on one session: wall (ms)",
+            f.in_flight[0].show(1),
+            f.in_flight[1].show(1),
+            f.in_flight[2].show(1),
+        ),
+        (
+            "… of which refused",
+            f.refused.show(0),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "RSS after 1,000 calls (MiB)",
+            f.rss_1k.show(1),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "RSS after 10,000 calls (MiB)",
+            f.rss_10k.show(1),
+            "—".into(),
+            "—".into(),
+        ),
+        ("peak RSS (MiB)", f.peak_rss.show(1), "—".into(), "—".into()),
+    ];
+    for (measure, ours, floor, ratio) in rows {
+        out.push_str(&format!("| {measure} | {ours} | {floor} | {ratio} |\n"));
+    }
+    Ok(out)
+}
