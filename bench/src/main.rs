@@ -243,29 +243,26 @@ async fn report(
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let size = |path: &Path| std::fs::metadata(path).map_or(0.0, |m| m.len() as f64 / 1e6);
-    let dwp = binary.with_extension("dwp");
     let mut out = String::new();
     out.push_str("# Benchmarks\n\n");
     out.push_str("Written by `scripts/bench.sh` (the `bulkhead-bench` crate in `bench/`); do not edit by hand.\n\n");
     out.push_str("## Method\n\n");
     out.push_str(&format!(
         "The release binary is spawned over stdio with the default plugins and driven by rmcp's client, as a user's client would. \
-         {runs} runs; each figure is the median over runs with the range in brackets. Calls are {CALLS} sequential requests per measure, \
+         {runs} run(s); each figure is the median over runs with the range in brackets. Calls are {CALLS} sequential requests per measure, \
          compared with the same request sent straight to the engine socket in the same run (the floor). \
-         {IN_FLIGHT} calls in flight are sent at once on one session. Memory is the server's RSS from /proc after 1,000 and {MEMORY_CALLS} list calls, and its peak (VmHWM). \
+         {IN_FLIGHT} calls in flight are sent at once on one session. Memory is the server's RSS from /proc after 1,000 and 10,000 list calls, and its peak (VmHWM). \
          The engine holds {CONTAINERS} running containers made for the run. These machines are shared and noisy: ratios travel, absolute times do not.\n\n"
     ));
     out.push_str("## Machine\n\n");
     out.push_str(&format!(
-        "- {cpu}, {cores} cores available\n- Docker {} (API {}), {} {}\n- binary {} ({:.1} MB; debug line tables in {}: {:.1} MB)\n\n",
+        "- {cpu}, {cores} cores available\n- Docker {} (API {}), {} {}\n- binary {} ({:.1} MB)\n\n",
         version.version.unwrap_or_default(),
         version.api_version.unwrap_or_default(),
         version.os.unwrap_or_default(),
         version.kernel_version.unwrap_or_default(),
         binary.display(),
         size(binary),
-        dwp.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
-        size(&dwp),
     ));
     out.push_str("## Results\n\n| measure | Bulkhead | floor (engine directly) | ratio |\n| --- | --- | --- | --- |\n");
     let rows = [
