@@ -4,7 +4,7 @@
 #
 #   bulkhead-test/busybox:latest  static busybox with symlinks for common applets,
 #                                 /etc/passwd and /etc/group (root, nobody), /tmp;
-#                                 chmod, stat, pkill among the applets (the sandbox needs them);
+#                                 chmod and stat among the applets (the sandbox needs them);
 #                                 default command `sh`.
 #   bulkhead-test/python:latest   Debian's system python3 with pip, setuptools, wheel and
 #                                 venv, precompiled .pyc, the shared libraries it loads,
@@ -22,11 +22,11 @@ set -euo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 # Bump when the recipe below changes, so existing machines rebuild the image.
-recipe_version=2
+recipe_version=3
 label_key=org.bulkhead.test-image.recipe
 image=bulkhead-test/busybox:latest
 applets=(sh ls cat echo sleep env id ps wget nc head tail yes true false mkdir rm touch
-    printf seq date hostname grep wc cp mv kill uname whoami sed chmod chown stat ln pkill)
+    printf seq date hostname grep wc cp mv kill uname whoami sed chmod chown stat ln)
 
 bh_pick_docker || bh_die "no Docker engine answers (DOCKER_HOST=${DOCKER_HOST:-default}); run scripts/ensure-docker.sh first"
 
