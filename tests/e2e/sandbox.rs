@@ -138,9 +138,15 @@ async fn with_a_full_queue_calls_over_the_limit_are_refused_at_once() {
                 echo = server.call("probe_echo", json!({"text": "x"})) => {
                     if echo.is_error() {
                         echo.expect_error("DKR-013");
-                        spin.await.expect_error("DKR-009");
-                        assert_still_serving(&server).await;
-                        return;
+                        let spun = spin.await;
+                        if spun.error_code() == "DKR-009" {
+                            assert_still_serving(&server).await;
+                            return;
+                        }
+                        // An echo abandoned by an earlier round was still finishing and
+                        // turned both away: try again.
+                        spun.expect_error("DKR-013");
+                        break;
                     }
                 }
             }
