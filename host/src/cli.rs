@@ -463,9 +463,11 @@ impl ServeArgs {
                     })
                 })
                 .transpose()?;
-            if plugin == "sandbox" && own.scope == Some(crate::policy::Scope::All) {
+            if let (Some(asked), Some(forced)) = (own.scope, crate::embedded::forced_scope(plugin))
+                && asked != forced
+            {
                 anyhow::bail!(
-                    "{file}: plugins.sandbox.scope: the sandbox plugin always runs with scope `owned`"
+                    "{file}: plugins.{plugin}.scope: the {plugin} plugin always runs with scope `{forced}`"
                 );
             }
             overrides.insert(

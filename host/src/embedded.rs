@@ -42,22 +42,34 @@ pub fn sandbox_profile() -> BuiltinProfile {
     }
 }
 
-/// The built-in plugins with their default grants, in load order.
-pub fn builtin_plugins() -> Vec<PluginSource> {
-    vec![
-        PluginSource {
-            origin: "builtin:containers".into(),
-            wasm: Arc::from(CONTAINERS),
-            // Everything it asks for (its imports); the tier ceiling still keeps removal
-            // off unless the operator allows destructive operations.
-            builtin_grant: Some(CapabilitySet::all()),
-            profile: Some(BuiltinProfile::default()),
-        },
-        PluginSource {
-            origin: "builtin:sandbox".into(),
-            wasm: Arc::from(SANDBOX),
-            builtin_grant: Some(CapabilitySet::all()),
-            profile: Some(sandbox_profile()),
-        },
+/// The scope a built-in plugin named `plugin` is forced to run under, if any; a policy
+/// naming another scope for it is a mistake.
+pub fn forced_scope(plugin: &str) -> Option<Scope> {
+    builtins()
+        .into_iter()
+        .find(|(name, _, _)| *name == plugin)
+        .and_then(|(_, _, profile)| profile.forced_scope)
+}
+
+/// The one list of built-in plugins, in load order: name, component, profile.
+fn builtins() -> [(&'static str, &'static [u8], BuiltinProfile); 2] {
+    [
+        ("containers", CONTAINERS, BuiltinProfile::default()),
+        ("sandbox", SANDBOX, sandbox_profile()),
     ]
+}
+
+/// The built-in plugins with their default grants, in load order. Each is granted
+/// everything it asks for (its imports); the tier ceiling still applies on top (removal
+/// stays off for `containers` unless the operator allows destructive operations).
+pub fn builtin_plugins() -> Vec<PluginSource> {
+    builtins()
+        .into_iter()
+        .map(|(name, wasm, profile)| PluginSource {
+            origin: format!("builtin:{name}"),
+            wasm: Arc::from(wasm),
+            builtin_grant: Some(CapabilitySet::all()),
+            profile: Some(profile),
+        })
+        .collect()
 }

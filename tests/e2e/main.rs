@@ -82,6 +82,18 @@ pub fn binary() -> &'static Path {
     Path::new(env!("CARGO_BIN_EXE_bulkhead"))
 }
 
+/// Runs the binary with `args` (not `serve`): whether it succeeded, and its stdout and
+/// stderr together.
+pub fn run_bulkhead(args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(binary())
+        .args(args)
+        .output()
+        .expect("the bulkhead binary runs");
+    let text = String::from_utf8_lossy(&output.stdout).to_string()
+        + &String::from_utf8_lossy(&output.stderr);
+    (output.status.success(), text)
+}
+
 /// Compiled plugins shared by every server the tests start, so only the first start
 /// compiles (the cache is itself under test in `protocol`).
 pub fn shared_cache() -> PathBuf {

@@ -3,8 +3,6 @@
 //! Bulkhead; and the name lists (networks, images, registries, label keys) that keep a
 //! container from joining what it should not.
 
-use std::process::Command;
-
 use bulkhead_testkit::{
     Cleanup, HELLO_WASM, Server, ServerOptions, TEST_IMAGE, docker, unique_name,
 };
@@ -368,11 +366,10 @@ async fn image_and_registry_lists_hold_and_a_tag_cannot_launder() {
     );
 }
 
+/// Runs the binary and hands back what it printed; it must succeed.
 fn bulkhead(args: &[&str]) -> String {
-    let output = Command::new(crate::binary()).args(args).output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).to_string()
-        + &String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "bulkhead {args:?}: {text}");
+    let (ok, text) = crate::run_bulkhead(args);
+    assert!(ok, "bulkhead {args:?}: {text}");
     text
 }
 

@@ -3,19 +3,13 @@
 //! (`keygen`, `plugin sign|verify|inspect`) work on real files.
 
 use std::path::Path;
-use std::process::Command;
 
 use bulkhead_testkit::{HELLO_WASM, PROBE_WASM, ServerOptions};
 use serde_json::json;
 
 use crate::start;
 
-fn run(args: &[&str]) -> (bool, String) {
-    let output = Command::new(crate::binary()).args(args).output().unwrap();
-    let text = String::from_utf8_lossy(&output.stdout).to_string()
-        + &String::from_utf8_lossy(&output.stderr);
-    (output.status.success(), text)
-}
+use crate::run_bulkhead as run;
 
 fn digest_of(path: &str) -> String {
     bulkhead::runtime::digest(&std::fs::read(path).unwrap())

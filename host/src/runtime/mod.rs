@@ -189,11 +189,6 @@ impl Runtime {
         })
     }
 
-    /// The server's limits: those of a plugin the policy says nothing about.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
-
     pub fn identity(&self) -> &Arc<Identity> {
         &self.identity
     }

@@ -95,13 +95,14 @@ impl TypedTool for CreateSandbox {
         if let Some(name) = &args.name
             && let Some(found) = sandbox::list(false, Some(name))?.into_iter().next()
         {
+            let (workspace, host_ports) = placement(&found.id)?;
             let created = Created {
                 name: found.name.clone(),
                 id: found.id.clone(),
                 existing: true,
                 user: found.user.clone().unwrap_or_default(),
-                workspace: sandbox::workspace_of(&found.id)?.unwrap_or_default(),
-                host_ports: published(&found.id)?,
+                workspace,
+                host_ports,
             };
             return Ok(Reply::new(
                 format!("Sandbox {} already exists; using it.", found.name),
@@ -127,7 +128,6 @@ impl TypedTool for CreateSandbox {
         let spec = spec(&args, &name, &user)?;
         let created = containers_manage::create_container(&spec).map_err(docker_error)?;
         containers_manage::start_container(&created.id).map_err(docker_error)?;
-        let workspace = sandbox::workspace_of(&created.id)?.unwrap_or_default();
         let found = Found {
             id: created.id.clone(),
             name: name.clone(),
@@ -152,7 +152,7 @@ impl TypedTool for CreateSandbox {
         } else {
             " (the image has no chmod: /workspace may not be writable for its user)".into()
         };
-        let host_ports = published(&created.id)?;
+        let (workspace, host_ports) = placement(&created.id)?;
         let ports_text = if host_ports.is_empty() {
             String::new()
         } else {
@@ -246,11 +246,11 @@ fn spec(args: &CreateArgs, name: &str, user: &str) -> Result<ContainerSpec, Tool
     })
 }
 
-/// The host ports a sandbox publishes.
-fn published(id: &str) -> Result<Vec<PortBinding>, ToolError> {
-    Ok(containers_read::inspect_container(id)
-        .map_err(docker_error)?
-        .ports)
+/// A sandbox's workspace volume and the host ports it publishes, from one inspect.
+fn placement(id: &str) -> Result<(String, Vec<PortBinding>), ToolError> {
+    let details = containers_read::inspect_container(id).map_err(docker_error)?;
+    let workspace = sandbox::workspace_in(&details.mounts).unwrap_or_default();
+    Ok((workspace, details.ports))
 }
 
 /// Which sandboxes to list.
@@ -380,12 +380,7 @@ impl TypedTool for SandboxInfo {
             read_only_rootfs: details.read_only_rootfs,
             capabilities_dropped: details.capabilities_dropped,
             host_ports: details.ports,
-            workspace: details
-                .mounts
-                .iter()
-                .find(|m| m.destination == WORKSPACE)
-                .and_then(|m| m.name.clone())
-                .unwrap_or_default(),
+            workspace: sandbox::workspace_in(&details.mounts).unwrap_or_default(),
             idle_secs: details.idle_secs,
             idle_ttl_secs: details.idle_ttl_secs,
         };

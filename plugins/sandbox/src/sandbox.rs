@@ -3,7 +3,7 @@
 
 use bulkhead_plugin_sdk::docker::containers_exec::{self, ExecRequest, ExecResult};
 use bulkhead_plugin_sdk::docker::{
-    ContainerSummary, DockerError, KeyValue, ListFilter, PageRequest, containers_read,
+    ContainerSummary, DockerError, KeyValue, ListFilter, MountInfo, PageRequest, containers_read,
 };
 use bulkhead_plugin_sdk::{ErrorCode, ToolError, fence_untrusted};
 
@@ -122,14 +122,18 @@ pub fn find(reference: &str) -> Result<Found, ToolError> {
     .with_hint("List your sandboxes with sandbox_list, or create one with sandbox_create."))
 }
 
-/// The name of the volume mounted at /workspace.
+/// The name of the volume mounted at /workspace in container `id`.
 pub fn workspace_of(id: &str) -> Result<Option<String>, ToolError> {
     let details = containers_read::inspect_container(id).map_err(docker_error)?;
-    Ok(details
-        .mounts
-        .into_iter()
+    Ok(workspace_in(&details.mounts))
+}
+
+/// The name of the volume among `mounts` that is mounted at /workspace.
+pub fn workspace_in(mounts: &[MountInfo]) -> Option<String> {
+    mounts
+        .iter()
         .find(|m| m.destination == WORKSPACE)
-        .and_then(|m| m.name))
+        .and_then(|m| m.name.clone())
 }
 
 /// Runs `cmd` in the sandbox as its user, in `workdir`.
