@@ -12,6 +12,7 @@ fn main() {
         &[
             Artifact::Package("bulkhead-containers"),
             Artifact::Package("bulkhead-sandbox"),
+            Artifact::Package("bulkhead-compose"),
         ],
         &["plugins", "wit"],
     );

@@ -4,8 +4,9 @@
 #   scripts/test.sh [CARGO TEST ARGS...]
 #
 # 1. the Rust toolchain of rust-toolchain.toml and the wasm32-wasip2 target
-# 2. a Docker engine (skipped with BULKHEAD_SKIP_ENGINE_SETUP=1), the local test images
-#    and Debian's docker-registry (local registries for pull/push tests)
+# 2. a Docker engine (skipped with BULKHEAD_SKIP_ENGINE_SETUP=1), the local test images,
+#    Debian's docker-registry (local registries for pull/push tests) and Debian's
+#    docker-compose (an independent Compose implementation the compose tests compare with)
 # 3. cargo fmt --all --check
 # 4. cargo clippy --workspace --all-targets -- -D warnings
 # 5. the official MCP Python SDK against the built server (tests/interop/python_sdk.py)
@@ -38,6 +39,7 @@ else
 fi
 bh_timed images bash scripts/ensure-test-images.sh
 bh_timed registry bash scripts/ensure-registry.sh
+bh_timed compose bash scripts/ensure-docker-compose.sh
 bh_timed fmt cargo fmt --all --check
 bh_timed clippy cargo clippy --workspace --all-targets -- -D warnings
 # The interop check drives the debug binary with an independent client (the official

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::argument_policy::ArgumentPolicy;
 use crate::bindings::DockerError;
-use crate::capabilities::{Capability, CapabilitySet};
+use crate::capabilities::{Capability, CapabilitySet, Tier};
 use crate::docker::DockerConnector;
 use crate::identity::Identity;
 use crate::policy::Scope;
@@ -30,6 +30,9 @@ pub struct CallAccess {
     pub identity: Arc<Identity>,
     /// Which engine objects this plugin may reach.
     pub scope: Scope,
+    /// Its removals reach only its principal's containers and networks, and no volume
+    /// (the compose plugin without `--allow-destructive`).
+    pub removes_only_owned: bool,
     /// The objects this call named or created, for the audit trail.
     pub journal: Journal,
     /// When this server last used each container (idle times, the reaper).
@@ -62,9 +65,29 @@ impl CallAccess {
                 self.tool
             )));
         }
+        if self.removes_only_owned && cap.tier() == Tier::Destructive && !cap.removes_owned_only() {
+            return Err(DockerError::Denied(format!(
+                "capability `{cap}` of plugin `{}` deletes data and needs the operator's \
+                 --allow-destructive",
+                self.plugin
+            )));
+        }
         self.docker_calls_left -= 1;
         self.current = Some(cap);
         self.docker.client().await
+    }
+
+    /// The scope the running primitive works under: a removal by a plugin that
+    /// [`removes_only_owned`](Self::removes_only_owned) is `owned` whatever its scope.
+    pub fn effective_scope(&self) -> Scope {
+        let removing = self
+            .current
+            .is_some_and(|cap| cap.tier() == Tier::Destructive);
+        if self.removes_only_owned && removing {
+            Scope::Owned
+        } else {
+            self.scope
+        }
     }
 
     /// Reports progress to the client, if it asked for it (rate-limited, sanitised).

@@ -103,6 +103,10 @@ pub struct ArgumentPolicy {
     /// [`ArgumentPolicy::with_bind_roots`] or [`ArgumentPolicy::validated`]; a root that is not
     /// canonical simply matches nothing. Empty = no binds at all.
     pub bind_roots: Vec<PathBuf>,
+    /// Directories whose files may be read but never mounted (`--compose-dir DIR`,
+    /// repeatable): compose files, their `.env` and build contexts. Canonical once
+    /// validated, like `bind_roots`.
+    pub read_roots: Vec<PathBuf>,
     /// `--allow-public-ports`: bindings to non-loopback addresses and host ports < 1024.
     pub allow_public_ports: bool,
     /// Volume drivers other than `local` that may be used (`--allow-volume-driver NAME`).
@@ -128,6 +132,7 @@ impl Default for ArgumentPolicy {
     fn default() -> Self {
         Self {
             bind_roots: Vec::new(),
+            read_roots: Vec::new(),
             allow_public_ports: false,
             volume_drivers: Vec::new(),
             max_memory_bytes: None,
@@ -268,6 +273,14 @@ impl ArgumentPolicy {
             }
         }
         self.bind_roots = roots;
+        let mut read_roots: Vec<PathBuf> = Vec::new();
+        for asked in &self.read_roots {
+            let root = canonical_root(asked, &trees)?;
+            if !read_roots.contains(&root) {
+                read_roots.push(root);
+            }
+        }
+        self.read_roots = read_roots;
 
         if let Some(max) = self.max_memory_bytes
             && max < MIN_MEMORY_BYTES
@@ -553,7 +566,7 @@ impl ArgumentPolicy {
                 if let Some(reason) = sensitivity(&leads_to, &trees) {
                     return Err(refuse(rule::SENSITIVE_PATH, reason, None));
                 }
-                if !self.under_root(&leads_to) {
+                if !self.under_root(&leads_to, used) {
                     return Err(refuse(
                         rule::BIND_OUTSIDE_ALLOWED_DIRS,
                         self.outside_reason(&leads_to),
@@ -577,7 +590,7 @@ impl ArgumentPolicy {
         if let Some(reason) = sensitivity(&resolved, &trees) {
             return Err(refuse(rule::SENSITIVE_PATH, reason, None));
         }
-        if !self.under_root(&resolved) {
+        if !self.under_root(&resolved, used) {
             return Err(refuse(
                 rule::BIND_OUTSIDE_ALLOWED_DIRS,
                 self.outside_reason(&resolved),
@@ -628,9 +641,18 @@ impl ArgumentPolicy {
         Ok(resolved)
     }
 
-    fn under_root(&self, path: &Path) -> bool {
+    fn under_root(&self, path: &Path, used: PathUse) -> bool {
         // Path::starts_with compares whole components: /srv/data2 is not under /srv/data.
-        self.bind_roots.iter().any(|root| path.starts_with(root))
+        // A build only reads its context, so the read-only directories serve too.
+        let readable = if used == PathUse::BuildContext {
+            &self.read_roots[..]
+        } else {
+            &[]
+        };
+        self.bind_roots
+            .iter()
+            .chain(readable)
+            .any(|root| path.starts_with(root))
     }
 
     fn outside_reason(&self, path: &Path) -> String {

@@ -98,6 +98,16 @@ impl Capability {
         let interface = rest.split('@').next()?;
         interface.parse().ok()
     }
+
+    /// A removal that stays within reason when limited to its principal's objects:
+    /// containers and networks are recreated from their spec, while a volume or an
+    /// image holds data or work that is gone for good.
+    pub fn removes_owned_only(self) -> bool {
+        matches!(
+            self,
+            Capability::ContainersRemove | Capability::NetworksRemove
+        )
+    }
 }
 
 impl fmt::Display for Capability {

@@ -156,6 +156,12 @@ pub struct ServeArgs {
     #[arg(long = "allow-bind", value_name = "DIR")]
     pub allow_bind: Vec<PathBuf>,
 
+    /// Let the compose plugin read compose files, `.env` files and build contexts under
+    /// DIR (repeatable; read-only, never mounted). Default: none, so stacks come as YAML
+    /// text only.
+    #[arg(long = "compose-dir", value_name = "DIR")]
+    pub compose_dir: Vec<PathBuf>,
+
     /// Let ports be published on non-loopback addresses and on host ports below 1024.
     #[arg(long, env = "BULKHEAD_ALLOW_PUBLIC_PORTS")]
     pub allow_public_ports: bool,
@@ -350,6 +356,8 @@ impl ServeArgs {
             .map_err(|err| anyhow::anyhow!("{}: {err}", where_("arguments.port_pool")))?;
         self.allow_bind
             .extend(arguments.allow_bind.unwrap_or_default());
+        self.compose_dir
+            .extend(arguments.compose_dirs.unwrap_or_default());
         self.allow_public_ports |= arguments.allow_public_ports.unwrap_or(false);
         self.allow_volume_driver
             .extend(arguments.allow_volume_drivers.unwrap_or_default());
@@ -520,6 +528,7 @@ impl ServeArgs {
                 .port_pool
                 .clone()
                 .unwrap_or(crate::argument_policy::DEFAULT_PORT_POOL),
+            read_roots: self.compose_dir.clone(),
             ..ArgumentPolicy::default()
         };
         Ok(policy.with_bind_roots(&self.allow_bind)?)

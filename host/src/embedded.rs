@@ -9,6 +9,7 @@ use crate::runtime::PluginSource;
 
 static CONTAINERS: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_CONTAINERS"));
 static SANDBOX: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_SANDBOX"));
+static COMPOSE: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_COMPOSE"));
 
 /// What a built-in plugin gets by default beyond its grant. The operator's policy
 /// overrides each default, except a forced scope.
@@ -25,6 +26,12 @@ pub struct BuiltinProfile {
     pub max_memory_bytes: Option<i64>,
     pub max_nano_cpus: Option<i64>,
     pub max_pids: Option<i64>,
+    /// Its instances see the operator's compose directories (`--compose-dir`) as
+    /// read-only WASI preopens, at the same paths as on the host.
+    pub reads_compose_dirs: bool,
+    /// Unless the operator allows destructive operations, its removals reach only
+    /// containers and networks its principal owns, and it may remove no volume.
+    pub removes_only_owned: bool,
 }
 
 /// The sandbox runs code an agent wrote: always owned, no network unless the operator
@@ -39,6 +46,21 @@ pub fn sandbox_profile() -> BuiltinProfile {
         max_memory_bytes: Some(1 << 30),
         max_nano_cpus: Some(1_000_000_000),
         max_pids: Some(512),
+        ..BuiltinProfile::default()
+    }
+}
+
+/// Compose sees every stack on the engine (those of `docker compose` too) and may
+/// recreate and bring down the stacks its principal deployed without
+/// `--allow-destructive`: a redeploy that cannot replace a changed container would be
+/// no deploy at all. Anyone else's stack, and every volume, needs the operator's
+/// `--allow-destructive`.
+pub fn compose_profile() -> BuiltinProfile {
+    BuiltinProfile {
+        default_tier: Some(Tier::Destructive),
+        reads_compose_dirs: true,
+        removes_only_owned: true,
+        ..BuiltinProfile::default()
     }
 }
 
@@ -52,9 +74,10 @@ pub fn forced_scope(plugin: &str) -> Option<Scope> {
 }
 
 /// The one list of built-in plugins, in load order: name, component, profile.
-fn builtins() -> [(&'static str, &'static [u8], BuiltinProfile); 2] {
+fn builtins() -> [(&'static str, &'static [u8], BuiltinProfile); 3] {
     [
         ("containers", CONTAINERS, BuiltinProfile::default()),
+        ("compose", COMPOSE, compose_profile()),
         ("sandbox", SANDBOX, sandbox_profile()),
     ]
 }

@@ -55,6 +55,12 @@ pub struct PluginSettings {
     pub scope: Scope,
     pub rules: Arc<ArgumentPolicy>,
     pub limits: Limits,
+    /// Host directories its instances may read, preopened read-only at the same path.
+    pub read_dirs: Arc<[std::path::PathBuf]>,
+    /// Its removals reach only what its principal owns, and no volume (see
+    /// [`BuiltinProfile::removes_only_owned`]); off once destructive operations are
+    /// allowed.
+    pub removes_only_owned: bool,
 }
 
 /// A plugin's own settings from the policy file, already checked to be no looser than
@@ -166,6 +172,13 @@ impl Policy {
                 .and_then(|p| p.forced_scope)
                 .or(own.and_then(|o| o.scope))
                 .unwrap_or(Scope::default_for(builtin.is_some())),
+            read_dirs: if builtin.is_some_and(|p| p.reads_compose_dirs) {
+                Arc::from(rules.read_roots.as_slice())
+            } else {
+                Arc::from([])
+            },
+            removes_only_owned: builtin.is_some_and(|p| p.removes_only_owned)
+                && !self.allow_destructive,
             rules,
             limits: own
                 .and_then(|o| o.limits.clone())

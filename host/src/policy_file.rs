@@ -106,6 +106,8 @@ pub struct LimitsSection {
 pub struct ArgumentsSection {
     /// `--allow-bind`.
     pub allow_bind: Option<Vec<PathBuf>>,
+    /// `--compose-dir`.
+    pub compose_dirs: Option<Vec<PathBuf>>,
     /// `--allow-public-ports`.
     pub allow_public_ports: Option<bool>,
     /// `--allow-volume-driver`.

@@ -4,6 +4,7 @@
 
 mod audit;
 mod bad_input;
+mod compose;
 mod containers_more;
 mod doctor;
 mod engine;
@@ -43,13 +44,13 @@ fn tools_where(
 }
 
 /// What `tools/list` shows when the containers plugin runs under `containers` and the
-/// sandbox plugin under `sandbox` (its default is destructive: it removes only its own
-/// sandboxes; a read-only server makes it read), sorted.
-pub fn builtin_tools(containers: Tier, sandbox: Tier) -> Vec<String> {
+/// sandbox and compose plugins under `owned_removal` (their default is destructive: they
+/// remove only what their principal made; a read-only server makes them read), sorted.
+pub fn builtin_tools(containers: Tier, owned_removal: Tier) -> Vec<String> {
     let mut names = tools_where(bulkhead_containers::TOOLS, |cap| cap.tier() <= containers);
-    names.extend(tools_where(bulkhead_sandbox::TOOLS, |cap| {
-        cap.tier() <= sandbox
-    }));
+    for tools in [bulkhead_sandbox::TOOLS, bulkhead_compose::TOOLS] {
+        names.extend(tools_where(tools, |cap| cap.tier() <= owned_removal));
+    }
     names.sort();
     names
 }
@@ -68,6 +69,7 @@ pub fn containers_tools(ceiling: Tier) -> Vec<String> {
 pub fn containers_tools_granted(granted: &[Capability]) -> Vec<String> {
     let mut names = tools_where(bulkhead_containers::TOOLS, |cap| granted.contains(&cap));
     names.extend(tools_where(bulkhead_sandbox::TOOLS, |_| true));
+    names.extend(tools_where(bulkhead_compose::TOOLS, |_| true));
     names.sort();
     names
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, HostConfig, HostConfigLogConfig, PortBinding as EnginePortBinding,
-    RestartPolicy, RestartPolicyNameEnum,
+    ContainerCreateBody, EndpointSettings, HostConfig, HostConfigLogConfig, NetworkingConfig,
+    PortBinding as EnginePortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
@@ -63,7 +63,16 @@ impl Host for CallAccess {
         if let Some(host) = body.host_config.as_mut()
             && let Some(mode) = host.network_mode.take()
         {
-            host.network_mode = Some(self.joinable_network(&docker, &mode).await?);
+            let joined = self.joinable_network(&docker, &mode).await?;
+            if let Some(endpoints) = body
+                .networking_config
+                .as_mut()
+                .and_then(|config| config.endpoints_config.as_mut())
+                && let Some(endpoint) = endpoints.remove(&mode)
+            {
+                endpoints.insert(joined.clone(), endpoint);
+            }
+            host.network_mode = Some(joined);
         }
         for volume in volumes {
             self.resolve(&docker, ObjectKind::Volume, &volume).await?;
@@ -358,6 +367,12 @@ pub(super) fn create_request(
         None | Some("") => None,
         Some(mode) => Some(validate_network(mode)?.to_string()),
     };
+    let aliases = network_aliases(network_mode.as_deref(), spec.network_aliases)?;
+    let healthcheck = spec
+        .healthcheck
+        .map(super::healthcheck::engine_healthcheck)
+        .transpose()?;
+    let stop_timeout = stop_timeout(spec.stop_timeout_secs)?.map(i64::from);
 
     let mut exposed = Vec::new();
     let mut bindings: HashMap<String, Option<Vec<EnginePortBinding>>> = HashMap::new();
@@ -452,6 +467,19 @@ pub(super) fn create_request(
         tty: Some(spec.tty),
         exposed_ports: (!exposed.is_empty()).then_some(exposed),
         host_config: Some(host_config),
+        healthcheck,
+        stop_timeout,
+        // Keyed by the network asked for; `create_container` re-keys it once the
+        // network is resolved (under `scope = owned`, to its full id).
+        networking_config: aliases.map(|(network, aliases)| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                network,
+                EndpointSettings {
+                    aliases: Some(aliases),
+                    ..Default::default()
+                },
+            )])),
+        }),
         ..Default::default()
     };
     Ok((spec.name, body))
@@ -493,6 +521,40 @@ fn validate_name(name: &str) -> Result<(), DockerError> {
             "container names are 2-128 characters: a letter or digit, then letters, digits, `_`, `.`, `-`".into(),
         ))
     }
+}
+
+/// Most DNS aliases one container may have on its network.
+const MAX_ALIASES: usize = 16;
+
+/// The network and aliases of the endpoint to create, if any aliases were asked for.
+/// Aliases exist only on user-defined networks: the default bridge has no DNS.
+fn network_aliases(
+    network: Option<&str>,
+    aliases: Vec<String>,
+) -> Result<Option<(String, Vec<String>)>, DockerError> {
+    if aliases.is_empty() {
+        return Ok(None);
+    }
+    let network = match network {
+        Some(name) if !matches!(name, "bridge" | "none" | "default") => name,
+        _ => {
+            return Err(DockerError::Invalid(
+                "`network_aliases` need a user-defined `network`".into(),
+            ));
+        }
+    };
+    let valid = |alias: &String| {
+        let mut chars = alias.chars();
+        alias.len() <= 253
+            && chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+            && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+    };
+    if aliases.len() > MAX_ALIASES || !aliases.iter().all(valid) {
+        return Err(DockerError::Invalid(format!(
+            "`network_aliases` are at most {MAX_ALIASES} DNS names: letters, digits, `_`, `.`, `-`"
+        )));
+    }
+    Ok(Some((network.to_string(), aliases)))
 }
 
 fn validate_network(mode: &str) -> Result<&str, DockerError> {
@@ -575,6 +637,9 @@ mod tests {
             init: false,
             pooled_ports: vec![],
             idle_ttl_secs: None,
+            network_aliases: vec![],
+            healthcheck: None,
+            stop_timeout_secs: None,
         }
     }
 

@@ -437,6 +437,7 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
                 .map(|e| crate::sanitize::one_line(&e, 512)),
             started_at: state.started_at.filter(|s| !s.starts_with("0001-")),
             finished_at: state.finished_at.filter(|s| !s.starts_with("0001-")),
+            health: super::healthcheck::health_status(state.health),
         },
         // Redacted as one command line: `mysql` in the entrypoint makes `-psecret` in the
         // command a password.

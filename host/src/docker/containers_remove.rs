@@ -26,6 +26,13 @@ impl Host for CallAccess {
         volumes: bool,
     ) -> Result<(), DockerError> {
         let docker = self.authorize(Capability::ContainersRemove).await?;
+        if volumes && self.removes_only_owned {
+            return Err(DockerError::Denied(format!(
+                "plugin `{}` may remove a container's anonymous volumes only with the \
+                 operator's --allow-destructive",
+                self.plugin
+            )));
+        }
         let target = self
             .resolve(&docker, ObjectKind::Container, &target)
             .await?;

@@ -11,6 +11,7 @@ mod containers_remove;
 mod errors;
 mod exec_kill;
 mod filters;
+mod healthcheck;
 mod image_stream;
 mod images_build;
 mod images_pull;

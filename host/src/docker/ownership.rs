@@ -63,7 +63,7 @@ impl CallAccess {
             ObjectKind::Image => image_ref(target)?,
             _ => object_ref(&kind.to_string(), target)?,
         };
-        let id = match self.scope {
+        let id = match self.effective_scope() {
             Scope::All => checked.to_string(),
             Scope::Owned => {
                 let object = match self.inspect(docker, kind, checked).await {
@@ -128,7 +128,7 @@ impl CallAccess {
     /// The label filter (`io.bulkhead.owner=<principal>`) lists and prunes add under
     /// `scope = owned`.
     pub(super) fn owner_filter(&self) -> Option<String> {
-        match self.scope {
+        match self.effective_scope() {
             Scope::All => None,
             Scope::Owned => Some(format!("{OWNER_LABEL}={}", self.identity.principal)),
         }
@@ -176,8 +176,13 @@ impl CallAccess {
     }
 
     fn not_owned(&self, kind: ObjectKind, target: &str) -> DockerError {
+        let why = if self.scope == Scope::Owned {
+            "this plugin's scope is `owned`: it reaches only what this principal created"
+        } else {
+            "without the operator's --allow-destructive, this plugin removes only what this principal created"
+        };
         DockerError::NotFound(format!(
-            "no {kind} `{}` owned by `{}` (this plugin's scope is `owned`: it reaches only what this principal created)",
+            "no {kind} `{}` owned by `{}` ({why})",
             one_line(target, 80),
             self.identity.principal
         ))

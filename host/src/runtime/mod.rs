@@ -255,6 +255,8 @@ impl Runtime {
                 scope: Scope::default_for(source.builtin_grant.is_some()),
                 rules: Arc::new(ArgumentPolicy::default()),
                 limits: self.limits.clone(),
+                read_dirs: Arc::from([]),
+                removes_only_owned: false,
             },
             builtin_grant: source.builtin_grant,
             profile: source.profile,
@@ -274,6 +276,7 @@ impl Runtime {
             rules: Arc::new(ArgumentPolicy::default()),
             identity: Arc::clone(&self.identity),
             scope: Scope::Owned,
+            removes_only_owned: false,
             journal: Journal::default(),
             activity: Arc::clone(&self.activity),
             current: None,
@@ -282,7 +285,7 @@ impl Runtime {
             deadline: tokio::time::Instant::now() + self.limits.call_timeout,
             progress: None,
         };
-        let mut store = self.new_store(access, self.limits.memory_bytes);
+        let mut store = self.new_store(access, self.limits.memory_bytes, &[]);
         let call = async {
             let instance = pre.instantiate_async(&mut store).await?;
             instance
@@ -302,8 +305,14 @@ impl Runtime {
         }
     }
 
-    fn new_store(&self, access: CallAccess, memory_bytes: usize) -> Store<CallState> {
-        let mut store = Store::new(&self.engine, CallState::new(access, memory_bytes));
+    fn new_store(
+        &self,
+        access: CallAccess,
+        memory_bytes: usize,
+        read_dirs: &[std::path::PathBuf],
+    ) -> Store<CallState> {
+        let state = CallState::new(access, memory_bytes, read_dirs);
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.memory);
         // Yield to the executor every epoch tick: a spinning guest then cannot hold a
         // worker thread, and the timeout around the call can fire.
@@ -331,6 +340,7 @@ impl Runtime {
             rules: Arc::clone(&settings.rules),
             identity: Arc::clone(&self.identity),
             scope: settings.scope,
+            removes_only_owned: settings.removes_only_owned,
             journal: call.journal,
             activity: Arc::clone(&self.activity),
             current: None,
@@ -340,7 +350,7 @@ impl Runtime {
             progress: call.progress.map(ProgressReporter::new),
         };
         let memory_bytes = settings.limits.memory_bytes;
-        let mut store = self.new_store(access, memory_bytes);
+        let mut store = self.new_store(access, memory_bytes, &settings.read_dirs);
         let result = async {
             let instance = plugin.pre.instantiate_async(&mut store).await?;
             instance

@@ -1,9 +1,12 @@
 //! What one plugin instance can touch during one tool call: a WASI context that grants
-//! nothing, a memory cap, and the call's capability access.
+//! nothing but the operator's read-only directories, if any; a memory cap; and the
+//! call's capability access.
 
+use std::path::PathBuf;
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
 use crate::access::CallAccess;
 
@@ -16,11 +19,24 @@ pub struct CallState {
 }
 
 impl CallState {
-    pub fn new(access: CallAccess, memory_bytes: usize) -> Self {
+    /// `read_dirs` are preopened read-only, each at its own host path, so a path means
+    /// the same inside and outside. The preopen is a capability handle: `..` and
+    /// symlinks cannot lead out of it.
+    pub fn new(access: CallAccess, memory_bytes: usize, read_dirs: &[PathBuf]) -> Self {
+        // The builder's defaults are the sandbox: no env, no args, no preopened
+        // directories, stdio discarded, every socket refused.
+        let mut wasi = WasiCtx::builder();
+        for dir in read_dirs {
+            let Some(guest_path) = dir.to_str() else {
+                continue;
+            };
+            if let Err(err) = wasi.preopened_dir(dir, guest_path, FsPerms::ReadOnly) {
+                // Validated at start; a directory removed since reads as absent.
+                tracing::warn!(dir = %dir.display(), "cannot open a compose directory: {err:#}");
+            }
+        }
         CallState {
-            // The builder's defaults are the sandbox: no env, no args, no preopened
-            // directories, stdio discarded, every socket refused.
-            wasi: WasiCtx::builder().build(),
+            wasi: wasi.build(),
             table: ResourceTable::new(),
             memory: MemoryCap::new(memory_bytes),
             access,

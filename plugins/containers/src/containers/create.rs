@@ -244,6 +244,7 @@ pub(crate) fn spec(args: CreateArgs) -> Result<ContainerSpec, ToolError> {
         init: args.init,
         pooled_ports: Vec::new(),
         idle_ttl_secs: None,
+        ..Default::default()
     })
 }
 

@@ -181,6 +181,7 @@ mod tests {
                 error: None,
                 started_at: Some("2026-01-01T00:00:01Z".into()),
                 finished_at: Some("2026-01-01T00:01:00Z".into()),
+                health: None,
             },
             cmd: vec!["nginx".into()],
             entrypoint: vec![],
