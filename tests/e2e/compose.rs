@@ -103,8 +103,15 @@ fn container_id(name: &str) -> String {
     docker(&["inspect", "--format", "{{.Id}}", name]).unwrap()
 }
 
+/// A label of an object; `object` is the inspect command (`inspect NAME` for a
+/// container, `network inspect NAME`, `volume inspect NAME`).
 fn label(object: &[&str], key: &str) -> String {
-    let format = format!("{{{{index .Labels \"{key}\"}}}}");
+    let labels = if object[0] == "inspect" {
+        ".Config.Labels"
+    } else {
+        ".Labels"
+    };
+    let format = format!("{{{{index {labels} \"{key}\"}}}}");
     let mut args = object.to_vec();
     args.extend(["--format", &format]);
     docker(&args).unwrap_or_default()
@@ -233,11 +240,13 @@ async fn a_stack_deploys_redeploys_changes_and_comes_down_like_compose() {
         list.text()
     );
 
-    // Down keeps the named volume unless asked, and asking needs --allow-destructive.
+    // Down keeps the named volume unless asked, and asking needs --allow-destructive:
+    // refused before anything is removed.
     server
         .call("compose_down", json!({"project": project, "volumes": true}))
         .await
         .expect_error("DKR-005");
+    assert_eq!(container_id(&web), web_id);
     let down = server
         .call("compose_down", json!({"project": project}))
         .await;
@@ -297,7 +306,15 @@ async fn stacks_of_docker_compose_are_listed_but_not_removed_without_allow_destr
         .call("compose_down", json!({"project": project}))
         .await
         .expect_error("DKR-002");
-    compose_cli(dir.path(), &project, &["ps", "-q"]);
+    // Refused before anything happened to it: still running.
+    let running = docker(&[
+        "ps",
+        "-q",
+        "--filter",
+        &format!("label=com.docker.compose.project={project}"),
+    ])
+    .unwrap();
+    assert_ne!(running, "");
     compose_cli(dir.path(), &project, &["down"]);
 }
 

@@ -485,16 +485,19 @@ impl Run<'_> {
     }
 }
 
-/// Stops (bounded) and removes a container; its named volumes stay.
+/// Removes a container, stopping it first (bounded) when it runs; its named volumes
+/// stay. The first request is a plain removal, so a container this plugin may not
+/// remove is refused before anything happens to it.
 pub fn remove(id: &str, timeout_secs: Option<u32>) -> Result<(), ToolError> {
-    match containers_manage::stop_container(id, timeout_secs) {
-        Ok(()) | Err(DockerError::NotFound(_)) => {}
+    match containers_remove::remove_container(id, false, false) {
+        Ok(()) => return Ok(()),
+        // Running: stop it gracefully, then remove it.
+        Err(DockerError::Conflict(_)) => {}
         Err(other) => return Err(other.into()),
     }
-    match containers_remove::remove_container(id, true, false) {
-        Ok(()) | Err(DockerError::NotFound(_)) => Ok(()),
-        Err(other) => Err(other.into()),
-    }
+    containers_manage::stop_container(id, timeout_secs)?;
+    containers_remove::remove_container(id, true, false)?;
+    Ok(())
 }
 
 /// A step named in words for messages.

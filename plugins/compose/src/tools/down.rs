@@ -70,6 +70,19 @@ impl TypedTool for ComposeDown {
             volumes: Vec::new(),
             kept_volumes: Vec::new(),
         };
+        // Volumes first, when asked: one no container uses goes at once, one in use is
+        // refused by the engine without harm and goes after its containers, and a
+        // removal the host does not allow stops the whole call before anything changed.
+        let mut in_use = Vec::new();
+        if args.volumes {
+            for volume in &volumes {
+                match volumes_remove::remove_volume(&volume.name, false) {
+                    Ok(()) => removed.volumes.push(volume.name.clone()),
+                    Err(DockerError::Conflict(_)) => in_use.push(volume.name.clone()),
+                    Err(other) => return Err(partial(&removed, other.into())),
+                }
+            }
+        }
         let mut order = start_order(&members);
         order.reverse();
         for service in order {
@@ -80,22 +93,17 @@ impl TypedTool for ComposeDown {
             }
         }
         for network in &networks {
-            match networks_remove::remove_network(&network.id) {
-                Ok(()) | Err(DockerError::NotFound(_)) => {
-                    removed.networks.push(network.name.clone())
-                }
-                Err(other) => return Err(partial(&removed, other.into())),
-            }
+            networks_remove::remove_network(&network.id)
+                .map_err(|err| partial(&removed, err.into()))?;
+            removed.networks.push(network.name.clone());
         }
-        for volume in &volumes {
-            if !args.volumes {
-                removed.kept_volumes.push(volume.name.clone());
-                continue;
-            }
-            match volumes_remove::remove_volume(&volume.name, false) {
-                Ok(()) | Err(DockerError::NotFound(_)) => removed.volumes.push(volume.name.clone()),
-                Err(other) => return Err(partial(&removed, other.into())),
-            }
+        if !args.volumes {
+            removed.kept_volumes = volumes.iter().map(|v| v.name.clone()).collect();
+        }
+        for volume in &in_use {
+            volumes_remove::remove_volume(volume, false)
+                .map_err(|err| partial(&removed, err.into()))?;
+            removed.volumes.push(volume.clone());
         }
         if removed.containers.is_empty()
             && removed.networks.is_empty()
