@@ -30,3 +30,19 @@ bulkhead_plugin_sdk::export_tools!(Compose {
         tools::list::ComposeList,
     ],
 });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The README's tool table is the user's view of this list: every tool has its row,
+    /// with exactly the capabilities it declares.
+    #[test]
+    fn readme_lists_every_tool_with_its_capabilities() {
+        bulkhead_plugin_sdk::testing::assert_readme_table(
+            include_str!("../../../README.md"),
+            TOOLS,
+            "compose_",
+        );
+    }
+}
