@@ -71,25 +71,16 @@ pub fn containers(label_filters: Vec<String>) -> Result<Vec<ContainerSummary>, T
         labels: label_filters,
         ..ListFilter::default()
     };
-    let mut found = Vec::new();
-    let mut cursor = None;
-    for _ in 0..MAX_PAGES {
-        let page = containers_read::list_containers(
-            &filter,
-            &PageRequest {
-                limit: 100,
-                cursor: cursor.take(),
-            },
-        )?;
-        found.extend(page.items.into_iter().filter(|c| {
+    let found = every_page(|page| {
+        let page = containers_read::list_containers(&filter, &page)?;
+        Ok((page.items, page.next_cursor))
+    })?;
+    Ok(found
+        .into_iter()
+        .filter(|c| {
             labels::get(&c.labels, labels::ONEOFF).is_none_or(|v| v.eq_ignore_ascii_case("false"))
-        }));
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok(found)
+        })
+        .collect())
 }
 
 /// The project's containers, by service name then number.
@@ -109,23 +100,10 @@ pub fn networks(project: &str) -> Result<Vec<NetworkSummary>, ToolError> {
         driver: None,
         labels: vec![labels::filter(labels::PROJECT, project)],
     };
-    let mut found = Vec::new();
-    let mut cursor = None;
-    for _ in 0..MAX_PAGES {
-        let page = networks_read::list_networks(
-            &filter,
-            &PageRequest {
-                limit: 100,
-                cursor: cursor.take(),
-            },
-        )?;
-        found.extend(page.items);
-        match page.next_cursor {
-            Some(next) => cursor = Some(next),
-            None => break,
-        }
-    }
-    Ok(found)
+    every_page(|page| {
+        let page = networks_read::list_networks(&filter, &page)?;
+        Ok((page.items, page.next_cursor))
+    })
 }
 
 /// The project's volumes.
@@ -136,18 +114,25 @@ pub fn volumes(project: &str) -> Result<Vec<VolumeSummary>, ToolError> {
         labels: vec![labels::filter(labels::PROJECT, project)],
         dangling: None,
     };
+    every_page(|page| {
+        let page = volumes_read::list_volumes(&filter, &page)?;
+        Ok((page.items, page.next_cursor))
+    })
+}
+
+/// Every item of a paged listing, 100 at a time, at most [`MAX_PAGES`] pages.
+fn every_page<T>(
+    mut fetch: impl FnMut(PageRequest) -> Result<(Vec<T>, Option<String>), ToolError>,
+) -> Result<Vec<T>, ToolError> {
     let mut found = Vec::new();
     let mut cursor = None;
     for _ in 0..MAX_PAGES {
-        let page = volumes_read::list_volumes(
-            &filter,
-            &PageRequest {
-                limit: 100,
-                cursor: cursor.take(),
-            },
-        )?;
-        found.extend(page.items);
-        match page.next_cursor {
+        let (items, next) = fetch(PageRequest {
+            limit: 100,
+            cursor: cursor.take(),
+        })?;
+        found.extend(items);
+        match next {
             Some(next) => cursor = Some(next),
             None => break,
         }

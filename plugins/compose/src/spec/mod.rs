@@ -412,33 +412,64 @@ fn project_name(
     Ok(name)
 }
 
+/// One entry of a top-level section: its key, its path and its mapping.
+type Definition = (String, String, serde_json::Map<String, Value>);
+
+/// The entries of a top-level `networks` or `volumes` section, each as a mapping (a
+/// null entry is an empty one), extension keys skipped.
+fn definitions(
+    value: Option<&Value>,
+    section: &str,
+    max: usize,
+) -> Result<Vec<Definition>, SpecError> {
+    let Some(value) = value.filter(|v| !v.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let map = object(value, section)?;
+    if map.len() > max {
+        return Err(SpecError::new(
+            SpecErrorKind::TooLarge,
+            section,
+            format!("more than {max} entries"),
+        ));
+    }
+    let mut out = Vec::new();
+    for (key, def) in map.iter().filter(|(key, _)| !key.starts_with("x-")) {
+        let path = child(section, key);
+        let def = match def {
+            Value::Null => serde_json::Map::new(),
+            other => object(other, &path)?.clone(),
+        };
+        out.push((key.clone(), path, def));
+    }
+    Ok(out)
+}
+
+/// The engine name of a top-level network or volume: its `name`, else the key itself
+/// when external, else `{project}_{key}`.
+fn engine_name(
+    def: &serde_json::Map<String, Value>,
+    key: &str,
+    path: &str,
+    external: bool,
+    project: &str,
+) -> Result<String, SpecError> {
+    Ok(walk::opt_text(def, "name", path)?.unwrap_or_else(|| {
+        if external {
+            key.to_string()
+        } else {
+            format!("{project}_{key}")
+        }
+    }))
+}
+
 fn top_level_networks(
     value: Option<&Value>,
     project: &str,
 ) -> Result<BTreeMap<String, NetworkDef>, SpecError> {
     let mut out = BTreeMap::new();
-    let Some(value) = value.filter(|v| !v.is_null()) else {
-        return Ok(out);
-    };
-    let map = object(value, "networks")?;
-    if map.len() > MAX_NETWORKS {
-        return Err(SpecError::new(
-            SpecErrorKind::TooLarge,
-            "networks",
-            format!("more than {MAX_NETWORKS} networks"),
-        ));
-    }
-    for (key, def) in map {
-        if key.starts_with("x-") {
-            continue;
-        }
-        let path = child("networks", key);
-        let empty = serde_json::Map::new();
-        let def = if def.is_null() {
-            &empty
-        } else {
-            object(def, &path)?
-        };
+    for (key, path, def) in definitions(value, "networks", MAX_NETWORKS)? {
+        let def = &def;
         check_keys(
             def,
             &path,
@@ -471,13 +502,7 @@ fn top_level_networks(
         out.insert(
             key.clone(),
             NetworkDef {
-                name: walk::opt_text(def, "name", &path)?.unwrap_or_else(|| {
-                    if external {
-                        key.clone()
-                    } else {
-                        format!("{project}_{key}")
-                    }
-                }),
+                name: engine_name(def, &key, &path, external, project)?,
                 external,
                 internal: walk::opt_bool(def, "internal", &path)?,
                 driver,
@@ -534,28 +559,8 @@ fn top_level_volumes(
     project: &str,
 ) -> Result<BTreeMap<String, VolumeDef>, SpecError> {
     let mut out = BTreeMap::new();
-    let Some(value) = value.filter(|v| !v.is_null()) else {
-        return Ok(out);
-    };
-    let map = object(value, "volumes")?;
-    if map.len() > MAX_VOLUMES {
-        return Err(SpecError::new(
-            SpecErrorKind::TooLarge,
-            "volumes",
-            format!("more than {MAX_VOLUMES} volumes"),
-        ));
-    }
-    for (key, def) in map {
-        if key.starts_with("x-") {
-            continue;
-        }
-        let path = child("volumes", key);
-        let empty = serde_json::Map::new();
-        let def = if def.is_null() {
-            &empty
-        } else {
-            object(def, &path)?
-        };
+    for (key, path, def) in definitions(value, "volumes", MAX_VOLUMES)? {
+        let def = &def;
         check_keys(
             def,
             &path,
@@ -573,13 +578,7 @@ fn top_level_volumes(
         out.insert(
             key.clone(),
             VolumeDef {
-                name: walk::opt_text(def, "name", &path)?.unwrap_or_else(|| {
-                    if external {
-                        key.clone()
-                    } else {
-                        format!("{project}_{key}")
-                    }
-                }),
+                name: engine_name(def, &key, &path, external, project)?,
                 external,
                 driver: walk::opt_text(def, "driver", &path)?,
                 driver_opts,
