@@ -123,19 +123,26 @@ async fn with_a_full_queue_calls_over_the_limit_are_refused_at_once() {
         "0",
     ])
     .await;
-    // With one slot and no queue, whichever call arrives first holds it. An echo may win
-    // the race against the spin (then the spin itself is refused, and we start over); once
-    // the spin holds the slot, an echo must be refused at once, not queued behind it.
+    // With one slot and no queue, whichever call reaches the slot first holds it. The spin
+    // is sent alone and given a head start, so it normally holds the slot before any echo
+    // is sent; on a loaded machine an echo may still overtake it (then the echo is served
+    // or the spin is refused) and we start over. Once the spin holds the slot, an echo
+    // must be refused at once, not queued behind it.
     for _attempt in 0..5 {
         let spin = server.call("probe_spin", json!({}));
         tokio::pin!(spin);
+        let mut head_start = std::time::Duration::from_millis(500);
         loop {
+            let echo = async {
+                tokio::time::sleep(head_start).await;
+                server.call("probe_echo", json!({"text": "x"})).await
+            };
             tokio::select! {
                 spun = &mut spin => {
                     assert_eq!(spun.error_code(), "DKR-013", "the spin ran to its deadline while every echo got through: {}", spun.text());
                     break;
                 }
-                echo = server.call("probe_echo", json!({"text": "x"})) => {
+                echo = echo => {
                     if echo.is_error() {
                         echo.expect_error("DKR-013");
                         let spun = spin.await;
@@ -150,8 +157,10 @@ async fn with_a_full_queue_calls_over_the_limit_are_refused_at_once() {
                     }
                 }
             }
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            head_start = std::time::Duration::from_millis(100);
         }
+        // Let any echo this round abandoned finish before the next spin is sent.
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     }
     panic!("the spin never got the slot in 5 attempts");
 }
