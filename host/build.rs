@@ -13,6 +13,7 @@ fn main() {
             Artifact::Package("bulkhead-containers"),
             Artifact::Package("bulkhead-sandbox"),
             Artifact::Package("bulkhead-compose"),
+            Artifact::Package("bulkhead-diagnostics"),
         ],
         &["plugins", "wit"],
     );

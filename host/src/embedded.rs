@@ -10,6 +10,7 @@ use crate::runtime::PluginSource;
 static CONTAINERS: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_CONTAINERS"));
 static SANDBOX: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_SANDBOX"));
 static COMPOSE: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_COMPOSE"));
+static DIAGNOSTICS: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_DIAGNOSTICS"));
 
 /// What a built-in plugin gets by default beyond its grant. The operator's policy
 /// overrides each default, except a forced scope.
@@ -32,6 +33,9 @@ pub struct BuiltinProfile {
     /// Unless the operator allows destructive operations, its removals reach only
     /// containers and networks its principal owns, and it may remove no volume.
     pub removes_only_owned: bool,
+    /// The URI scheme of its resources when not its own name (`docker` for
+    /// diagnostics); no other plugin may use it.
+    pub resource_scheme: Option<&'static str>,
 }
 
 /// The sandbox runs code an agent wrote: always owned, no network unless the operator
@@ -64,6 +68,16 @@ pub fn compose_profile() -> BuiltinProfile {
     }
 }
 
+/// Diagnostics reads and never changes anything: its prompts gather evidence and its
+/// resources serve `docker://` URIs.
+pub fn diagnostics_profile() -> BuiltinProfile {
+    BuiltinProfile {
+        default_tier: Some(Tier::Read),
+        resource_scheme: Some(crate::runtime::context_manifest::BUILTIN_SCHEME),
+        ..BuiltinProfile::default()
+    }
+}
+
 /// The scope a built-in plugin named `plugin` is forced to run under, if any; a policy
 /// naming another scope for it is a mistake.
 pub fn forced_scope(plugin: &str) -> Option<Scope> {
@@ -74,11 +88,12 @@ pub fn forced_scope(plugin: &str) -> Option<Scope> {
 }
 
 /// The one list of built-in plugins, in load order: name, component, profile.
-fn builtins() -> [(&'static str, &'static [u8], BuiltinProfile); 3] {
+fn builtins() -> [(&'static str, &'static [u8], BuiltinProfile); 4] {
     [
         ("containers", CONTAINERS, BuiltinProfile::default()),
         ("compose", COMPOSE, compose_profile()),
         ("sandbox", SANDBOX, sandbox_profile()),
+        ("diagnostics", DIAGNOSTICS, diagnostics_profile()),
     ]
 }
 

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::access::Journal;
 use crate::audit::{AuditLog, CallRecord, argument_shape};
 use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
+use crate::context_routes::ContextRoutes;
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::policy::Policy;
 use crate::progress::ProgressSink;
@@ -73,6 +74,8 @@ pub struct Router {
     audit: Option<Arc<AuditLog>>,
     tools: Vec<RoutedTool>,
     by_name: HashMap<String, usize>,
+    /// Prompts, resource templates and their plugins.
+    pub(crate) context: ContextRoutes,
     refused: Vec<Refused>,
 }
 
@@ -85,6 +88,7 @@ impl Router {
             audit: None,
             tools: Vec::new(),
             by_name: HashMap::new(),
+            context: ContextRoutes::default(),
             refused: Vec::new(),
         };
         let mut plugin_names: Vec<String> = Vec::new();
@@ -119,6 +123,10 @@ impl Router {
                 );
                 continue;
             }
+            if let Some(reason) = router.context.conflict(&plugin) {
+                router.refuse(&plugin, reason);
+                continue;
+            }
             let settings = policy.settings_for(&name, plugin.profile.as_ref());
             let plugin = plugin.with_settings(settings);
             let granted = policy.granted(&name, plugin.builtin_grant);
@@ -129,8 +137,9 @@ impl Router {
             );
             tracing::info!(plugin = %name, requested = %plugin.requested, granted = %granted, effective = %effective, scope = %plugin.settings.scope, "capabilities");
             let plugin = Arc::new(plugin);
+            router.context.register(&plugin, effective, policy);
             for (index, spec) in plugin.manifest.tools.iter().enumerate() {
-                let refusal = refusal(&plugin, spec, effective, policy);
+                let refusal = tool_refusal(&plugin, spec, effective, policy);
                 if let Some(reason) = &refusal {
                     tracing::info!(tool = %spec.name, "hidden: {}", reason.message);
                 }
@@ -209,30 +218,89 @@ impl Router {
             Answer::Success { .. } => "ok",
             Answer::Failure(failure) => failure.code.as_str(),
         };
+        self.record(
+            &tool.plugin,
+            name,
+            tool.allowed,
+            outcome,
+            started,
+            shape,
+            &journal,
+        );
+        Ok(answer)
+    }
+
+    /// One log line, and one audit record when auditing, for a finished call.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn record(
+        &self,
+        plugin: &LoadedPlugin,
+        what: &str,
+        allowed: CapabilitySet,
+        outcome: &str,
+        started: Instant,
+        shape: Option<Value>,
+        journal: &Journal,
+    ) {
+        let duration_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             target: "bulkhead::audit",
-            plugin = %tool.plugin.manifest.name,
-            tool = name,
-            capabilities = %tool.allowed,
+            plugin = %plugin.manifest.name,
+            tool = what,
+            capabilities = %allowed,
             outcome,
-            duration_ms = started.elapsed().as_millis() as u64,
+            duration_ms,
             "tool call"
         );
         if let (Some(audit), Some(arguments)) = (&self.audit, shape) {
-            let plugin = &tool.plugin;
             audit.record(CallRecord {
                 plugin: &plugin.manifest.name,
                 plugin_version: &plugin.manifest.version,
                 plugin_digest: &plugin.digest,
-                tool: name,
-                capabilities: tool.allowed.to_string(),
+                tool: what,
+                capabilities: allowed.to_string(),
                 outcome,
-                duration_ms: started.elapsed().as_millis() as u64,
+                duration_ms,
                 arguments,
                 objects: journal.entries(),
             });
         }
-        Ok(answer)
+    }
+
+    /// Whether argument shapes are recorded (then callers compute them).
+    pub(crate) fn audits(&self) -> bool {
+        self.audit.is_some()
+    }
+
+    /// Runs `work` inside `plugin`'s call slot and before its deadline, which starts now:
+    /// time spent waiting for a slot is part of the call. `what` names the call in the
+    /// timeout message.
+    pub(crate) async fn within_slot<T, Work>(
+        &self,
+        plugin: &LoadedPlugin,
+        what: &str,
+        work: impl FnOnce(tokio::time::Instant) -> Work,
+    ) -> Result<T, ToolFailure>
+    where
+        Work: std::future::Future<Output = Result<T, ToolFailure>>,
+    {
+        let timeout = plugin.settings.limits.call_timeout;
+        let deadline = tokio::time::Instant::now() + timeout;
+        let _slot = plugin.slot(deadline).await?;
+        match tokio::time::timeout_at(deadline, work(deadline)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(failure)) => Err(sanitize_failure(failure)),
+            Err(_) => Err(ToolFailure::new(
+                ErrorCode::Timeout,
+                format!(
+                    "{what} did not finish within {} s and was stopped",
+                    timeout.as_secs_f32()
+                ),
+            )
+            .with_hint(
+                "A Docker request it started may still complete; check the state before retrying.",
+            )),
+        }
     }
 
     /// Gate, then — inside the plugin's call slot and deadline — validate the arguments,
@@ -263,50 +331,30 @@ impl Router {
             );
         }
         let plugin = &tool.plugin;
-        // The deadline starts now: time spent waiting for a slot is part of the call.
-        let timeout = plugin.settings.limits.call_timeout;
-        let deadline = tokio::time::Instant::now() + timeout;
-        let _slot = match plugin.slot(deadline).await {
-            Ok(slot) => slot,
-            Err(busy) => return Answer::Failure(busy),
-        };
-        let work = async {
-            let (checked, index) = (Arc::clone(plugin), tool.index);
-            blocking(move || validate_arguments(&checked.manifest.tools[index], &arguments))
-                .await??;
-            let call = CallContext {
-                tool: tool.spec().name.clone(),
-                allowed: tool.allowed,
-                deadline,
-                journal,
-                progress,
-            };
-            let output = self.runtime.call(plugin, call, serialized).await?;
-            let (checked, index) = (Arc::clone(plugin), tool.index);
-            let limit = plugin.settings.limits.output_bytes;
-            blocking(move || {
-                let spec = &checked.manifest.tools[index];
-                check_output(&checked.manifest.name, spec, output, limit)
+        let what = format!("tool `{}`", tool.spec().name);
+        let answer = self
+            .within_slot(plugin, &what, |deadline| async move {
+                let (checked, index) = (Arc::clone(plugin), tool.index);
+                blocking(move || validate_arguments(&checked.manifest.tools[index], &arguments))
+                    .await??;
+                let call = CallContext {
+                    tool: tool.spec().name.clone(),
+                    allowed: tool.allowed,
+                    deadline,
+                    journal,
+                    progress,
+                };
+                let output = self.runtime.call(plugin, call, serialized).await?;
+                let (checked, index) = (Arc::clone(plugin), tool.index);
+                let limit = plugin.settings.limits.output_bytes;
+                blocking(move || {
+                    let spec = &checked.manifest.tools[index];
+                    check_output(&checked.manifest.name, spec, output, limit)
+                })
+                .await
             })
-            .await
-        };
-        match tokio::time::timeout_at(deadline, work).await {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(failure)) => Answer::Failure(sanitize_failure(failure)),
-            Err(_) => Answer::Failure(
-                ToolFailure::new(
-                    ErrorCode::Timeout,
-                    format!(
-                        "tool `{}` did not finish within {} s and was stopped",
-                        tool.spec().name,
-                        timeout.as_secs_f32()
-                    ),
-                )
-                .with_hint(
-                    "A Docker request it started may still complete; check the state before retrying.",
-                ),
-            ),
-        }
+            .await;
+        answer.unwrap_or_else(Answer::Failure)
     }
 }
 
@@ -323,14 +371,12 @@ async fn blocking<T: Send + 'static>(
 }
 
 /// Why a tool must be hidden, if it must.
-fn refusal(
+fn tool_refusal(
     loaded: &LoadedPlugin,
     spec: &ToolSpec,
     effective: CapabilitySet,
     policy: &Policy,
 ) -> Option<ToolFailure> {
-    let plugin = loaded.manifest.name.as_str();
-    let requested = loaded.requested;
     if let Some(reason) = policy.tool_refusal(&spec.name) {
         return Some(
             ToolFailure::new(
@@ -340,7 +386,27 @@ fn refusal(
             .with_hint("Only the operator's policy file can change this."),
         );
     }
-    let missing = spec.declared.difference(effective);
+    capability_refusal(
+        loaded,
+        &format!("tool `{}`", spec.name),
+        spec.declared,
+        effective,
+        policy,
+    )
+}
+
+/// Why something that declares `declared` (a tool, prompt or resource template, named
+/// by `what`) must be hidden, if it must: not all of it is in the effective grant.
+pub(crate) fn capability_refusal(
+    loaded: &LoadedPlugin,
+    what: &str,
+    declared: CapabilitySet,
+    effective: CapabilitySet,
+    policy: &Policy,
+) -> Option<ToolFailure> {
+    let plugin = loaded.manifest.name.as_str();
+    let requested = loaded.requested;
+    let missing = declared.difference(effective);
     if missing.is_empty() {
         return None;
     }
@@ -353,7 +419,7 @@ fn refusal(
         return Some(
             ToolFailure::new(
                 ErrorCode::PolicyDenied,
-                format!("tool `{}` is unavailable: {reason}", spec.name),
+                format!("{what} is unavailable: {reason}"),
             )
             .with_hint(hint),
         );
@@ -362,23 +428,17 @@ fn refusal(
     if !unrequested.is_empty() {
         return Some(ToolFailure::new(
             ErrorCode::PermissionDenied,
-            format!(
-                "tool `{}` declares {unrequested}, which plugin `{plugin}` does not import",
-                spec.name
-            ),
+            format!("{what} declares {unrequested}, which plugin `{plugin}` does not import"),
         ));
     }
     Some(
         ToolFailure::new(
             ErrorCode::PermissionDenied,
-            format!(
-                "tool `{}` needs {missing}, which plugin `{plugin}` is not granted",
-                spec.name
-            ),
+            format!("{what} needs {missing}, which plugin `{plugin}` is not granted"),
         )
         .with_hint(format!(
             "The operator can grant it: --grant {plugin}={}",
-            spec.declared
+            declared
                 .iter()
                 .map(|c| c.name())
                 .collect::<Vec<_>>()
@@ -470,7 +530,7 @@ fn check_output(
     }
 }
 
-fn sanitize_failure(mut failure: ToolFailure) -> ToolFailure {
+pub(crate) fn sanitize_failure(mut failure: ToolFailure) -> ToolFailure {
     failure.message =
         truncate_at_char(&strip_controls(&failure.message), MAX_ERROR_TEXT).to_string();
     failure.hint = failure

@@ -6,6 +6,7 @@ mod audit;
 mod bad_input;
 mod compose;
 mod containers_more;
+mod diagnostics;
 mod doctor;
 mod engine;
 mod exec_files;

@@ -3,7 +3,9 @@
 Spawns `bulkhead serve` over stdio twice, once per connection mode of the SDK:
 `legacy` (the `initialize` handshake of 2025-11-25 and older clients) and `auto`
 (the stateless 2026-07-28 `server/discover`), and in each lists the tools and runs a
-container's whole life against the real engine. Prints one line per check and a closing
+container's whole life against the real engine; then, for a running container, lists the
+five prompts and the resource templates, gets each prompt, reads each resource and asks
+for completions. Prints one line per check and a closing
 `python-sdk: N passed, N failed` line; exits non-zero on any failure.
 
 Usage: python3 tests/interop/python_sdk.py /path/to/bulkhead [IMAGE]
@@ -20,6 +22,7 @@ import traceback
 
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.types import PromptReference, ResourceTemplateReference
 
 # The tools this script drives; the full list is checked by the Rust e2e tests, which
 # take it from the plugin's registration list.
@@ -84,20 +87,80 @@ async def lifecycle(binary: str, image: str, mode: str, cache: str) -> None:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
 
 
+PROMPT_ARGUMENTS = {
+    "troubleshoot_container": lambda name: {"container": name, "tail": "20"},
+    "optimize_container": lambda name: {"container": name},
+    "generate_compose": lambda name: {"containers": name},
+    "debug_networking": lambda name: {"container": name},
+    "security_audit": lambda name: {"container": name},
+}
+CONTAINER_TEMPLATES = ("logs", "stats", "inspect")
+
+
+def params(binary: str, cache: str) -> StdioServerParameters:
+    return StdioServerParameters(
+        command=binary,
+        args=["serve", "--cache-dir", cache],
+        env={**os.environ, "BULKHEAD_LOG": "warn"},
+    )
+
+
+async def context(binary: str, image: str, mode: str, cache: str) -> None:
+    name = f"bulkhead-interop-ctx-{mode}-{os.getpid()}"
+    subprocess.run(
+        ["docker", "run", "-d", "--name", name, image, "sh", "-c", "echo ctx-line; sleep 120"],
+        capture_output=True,
+        check=True,
+    )
+    try:
+        async with Client(params(binary, cache), mode=mode) as client:
+            prompts = {prompt.name for prompt in (await client.list_prompts()).prompts}
+            assert set(PROMPT_ARGUMENTS) <= prompts, set(PROMPT_ARGUMENTS) - prompts
+            for prompt, arguments in PROMPT_ARGUMENTS.items():
+                answer = await client.get_prompt(prompt, arguments(name))
+                text = "\n".join(message.content.text for message in answer.messages)
+                assert name in text, f"{prompt} does not mention the container: {text[:300]}"
+            templates = {t.uri_template for t in (await client.list_resource_templates()).resource_templates}
+            for kind in CONTAINER_TEMPLATES:
+                assert f"docker://containers/{{id}}/{kind}" in templates, templates
+                read = await client.read_resource(f"docker://containers/{name}/{kind}")
+                assert read.contents and read.contents[0].text, read
+            logs = await client.read_resource(f"docker://containers/{name}/logs")
+            assert "ctx-line" in logs.contents[0].text, logs
+            encoded = image.replace("/", "%2F")
+            image_inspect = await client.read_resource(f"docker://images/{encoded}/inspect")
+            assert image_inspect.contents[0].mime_type == "application/json", image_inspect
+            info = await client.read_resource("docker://system/info")
+            assert info.contents[0].text.startswith("{"), info
+            listed = await client.list_resources()
+            assert any(str(r.uri) == "docker://system/info" for r in listed.resources), listed
+            completion = await client.complete(
+                PromptReference(name="troubleshoot_container"), {"name": "container", "value": name[:-3]}
+            )
+            assert name in completion.completion.values, completion
+            completion = await client.complete(
+                ResourceTemplateReference(uri="docker://containers/{id}/logs"), {"name": "id", "value": name[:-3]}
+            )
+            assert name in completion.completion.values, completion
+    finally:
+        subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
+
+
 async def main() -> int:
     binary = sys.argv[1]
     image = sys.argv[2] if len(sys.argv) > 2 else "bulkhead-test/busybox:latest"
     passed = failed = 0
     with tempfile.TemporaryDirectory() as cache:
         for mode in ("legacy", "auto"):
-            try:
-                await lifecycle(binary, image, mode, cache)
-                print(f"ok: python-sdk {mode} lifecycle")
-                passed += 1
-            except Exception:  # noqa: BLE001 - report every failure, then the summary
-                traceback.print_exc()
-                print(f"FAILED: python-sdk {mode} lifecycle")
-                failed += 1
+            for check in (lifecycle, context):
+                try:
+                    await check(binary, image, mode, cache)
+                    print(f"ok: python-sdk {mode} {check.__name__}")
+                    passed += 1
+                except Exception:  # noqa: BLE001 - report every failure, then the summary
+                    traceback.print_exc()
+                    print(f"FAILED: python-sdk {mode} {check.__name__}")
+                    failed += 1
     print(f"python-sdk: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

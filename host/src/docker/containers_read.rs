@@ -465,6 +465,8 @@ fn details_from_engine(details: ContainerInspectResponse) -> ContainerDetails {
             .cap_drop
             .as_ref()
             .is_some_and(|caps| caps.iter().any(|c| c.eq_ignore_ascii_case("ALL"))),
+        capabilities_added: host.cap_add.clone().unwrap_or_default(),
+        security_options: host.security_opt.clone().unwrap_or_default(),
         idle_secs: None,
         idle_ttl_secs,
         mounts: details

@@ -85,8 +85,8 @@ pub enum ManifestError {
         what: &'static str,
         reason: String,
     },
-    #[error("the manifest declares no tools")]
-    NoTools,
+    #[error("the plugin declares no tools, prompts or resource templates")]
+    NothingOffered,
     #[error("the manifest declares {0} tools, over the limit of {MAX_TOOLS}")]
     TooManyTools(usize),
     #[error("{what} is {size} bytes, over the limit of {limit}")]
@@ -104,9 +104,6 @@ pub enum ManifestError {
 pub fn validate(raw: tools::Manifest, origin: Origin) -> Result<PluginManifest, ManifestError> {
     if !valid_identifier(&raw.name, 32, '-') {
         return Err(ManifestError::PluginName(raw.name));
-    }
-    if raw.tools.is_empty() {
-        return Err(ManifestError::NoTools);
     }
     if raw.tools.len() > MAX_TOOLS {
         return Err(ManifestError::TooManyTools(raw.tools.len()));
@@ -221,7 +218,7 @@ fn depth(value: &Value) -> usize {
     }
 }
 
-fn valid_identifier(name: &str, max: usize, separator: char) -> bool {
+pub(crate) fn valid_identifier(name: &str, max: usize, separator: char) -> bool {
     let mut chars = name.chars();
     name.len() <= max
         && chars.next().is_some_and(|c| c.is_ascii_lowercase())
@@ -320,7 +317,6 @@ mod tests {
     fn refuses_bad_manifests_with_reasons() {
         let cases = [
             (manifest("Bad Name", vec![tool("x", OBJECT)]), "plugin name"),
-            (manifest("p", vec![]), "no tools"),
             (manifest("p", vec![tool("Shout", OBJECT)]), "tool name"),
             (
                 manifest("p", vec![tool("a", OBJECT), tool("a", OBJECT)]),

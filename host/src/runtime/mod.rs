@@ -2,7 +2,9 @@
 //! the capability interfaces, and runs each tool call in a fresh, limited instance.
 
 mod cache;
+pub mod context_manifest;
 mod engine;
+mod invocation;
 mod limits;
 pub mod manifest;
 mod state;
@@ -13,10 +15,12 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use tokio::sync::Semaphore;
-use wasmtime::component::{HasSelf, Linker};
+use wasmtime::component::{HasSelf, InstancePre, Linker};
 use wasmtime::{Engine, Store};
 
 pub use cache::{CacheOutcome, digest};
+pub use context_manifest::ContextSpec;
+pub use invocation::{Invocation, Reply};
 pub use limits::Limits;
 pub use manifest::{PluginManifest, ToolSpec};
 pub use state::CallState;
@@ -24,7 +28,7 @@ pub use state::CallState;
 use crate::access::{CallAccess, Journal};
 use crate::activity::Activity;
 use crate::argument_policy::ArgumentPolicy;
-use crate::bindings::{Plugin, PluginPre, tools};
+use crate::bindings::{PluginWithContext, context, tools};
 use crate::capabilities::{Capability, CapabilitySet};
 use crate::docker::DockerConnector;
 use crate::errors::{ErrorCode, ToolFailure};
@@ -33,6 +37,7 @@ use crate::policy::{PluginSettings, Scope};
 use crate::progress::{ProgressReporter, ProgressSink};
 use cache::ComponentCache;
 use engine::EpochTicker;
+use invocation::Exports;
 
 /// Where a plugin's bytes came from.
 #[derive(Debug, Clone)]
@@ -49,6 +54,8 @@ pub struct PluginSource {
 /// A plugin ready to serve calls.
 pub struct LoadedPlugin {
     pub manifest: PluginManifest,
+    /// Its prompts and resource templates; empty for a plugin that exports only tools.
+    pub context: ContextSpec,
     pub origin: String,
     pub digest: String,
     /// What the component imports: its permission request.
@@ -59,7 +66,8 @@ pub struct LoadedPlugin {
     /// The operator's scope, argument rules and limits for this plugin.
     pub settings: PluginSettings,
     name: Arc<str>,
-    pre: PluginPre<CallState>,
+    pre: InstancePre<CallState>,
+    exports: Exports,
     /// Calls that may run at once (`settings.limits.concurrent_calls_per_plugin`).
     permits: Semaphore,
     /// Calls waiting for a permit now.
@@ -170,7 +178,7 @@ impl Runtime {
             .map_err(wasm_error)
             .context("linking WASI")?;
         // Host imports see only the call's access, never the WASI context or limits.
-        Plugin::add_to_linker::<CallState, HasSelf<CallAccess>>(&mut linker, |state| {
+        PluginWithContext::add_to_linker::<CallState, HasSelf<CallAccess>>(&mut linker, |state| {
             &mut state.access
         })
         .map_err(wasm_error)
@@ -224,17 +232,40 @@ impl Runtime {
             .instantiate_pre(&component)
             .map_err(wasm_error)
             .context("cannot link the component against bulkhead:plugin@0.1.0")?;
-        let pre = PluginPre::new(pre)
-            .map_err(wasm_error)
-            .context("the component does not export bulkhead:plugin/tools")?;
+        let exports = Exports::find(&pre)?;
 
-        let raw = self.fetch_manifest(&pre).await?;
+        let (raw, raw_context) = self.fetch_manifests(&pre, &exports).await?;
         let origin = if source.builtin_grant.is_some() {
             manifest::Origin::Builtin
         } else {
             manifest::Origin::ThirdParty
         };
         let manifest = manifest::validate(raw, origin).context("invalid manifest")?;
+        let namespace = source
+            .profile
+            .as_ref()
+            .and_then(|profile| profile.resource_scheme)
+            .unwrap_or(&manifest.name);
+        let context = match raw_context {
+            None => ContextSpec::default(),
+            Some(_)
+                if origin == manifest::Origin::ThirdParty
+                    && namespace == context_manifest::BUILTIN_SCHEME =>
+            {
+                anyhow::bail!(
+                    "a plugin loaded from disk cannot be named `{namespace}`: its resource scheme is reserved for the built-in diagnostics plugin"
+                )
+            }
+            Some(raw) => {
+                let prefix = (origin == manifest::Origin::ThirdParty)
+                    .then(|| format!("{}_", manifest.name.replace('-', "_")));
+                context_manifest::validate(raw, namespace, prefix.as_deref())
+                    .context("invalid context manifest (prompts and resources)")?
+            }
+        };
+        if manifest.tools.is_empty() && context.is_empty() {
+            return Err(manifest::ManifestError::NothingOffered).context("invalid manifest");
+        }
         tracing::info!(
             plugin = %manifest.name,
             version = %manifest.version,
@@ -248,6 +279,7 @@ impl Runtime {
         Ok(LoadedPlugin {
             name: Arc::from(manifest.name.as_str()),
             manifest,
+            context,
             origin: source.origin,
             digest,
             requested,
@@ -262,12 +294,19 @@ impl Runtime {
             profile: source.profile,
             cache,
             pre,
+            exports,
             permits: Semaphore::new(self.limits.concurrent_calls_per_plugin),
             queued: AtomicUsize::new(0),
         })
     }
 
-    async fn fetch_manifest(&self, pre: &PluginPre<CallState>) -> anyhow::Result<tools::Manifest> {
+    /// The plugin's manifest and, when it exports `context`, its context manifest, from
+    /// one instance.
+    async fn fetch_manifests(
+        &self,
+        pre: &InstancePre<CallState>,
+        exports: &Exports,
+    ) -> anyhow::Result<(tools::Manifest, Option<context::ContextManifest>)> {
         let access = CallAccess {
             plugin: Arc::from("(loading)"),
             tool: Arc::from("(manifest)"),
@@ -288,13 +327,10 @@ impl Runtime {
         let mut store = self.new_store(access, self.limits.memory_bytes, &[]);
         let call = async {
             let instance = pre.instantiate_async(&mut store).await?;
-            instance
-                .bulkhead_plugin_tools()
-                .call_get_manifest(&mut store)
-                .await
+            exports.manifests(&mut store, &instance).await
         };
         match tokio::time::timeout(self.limits.call_timeout, call).await {
-            Ok(Ok(manifest)) => Ok(manifest),
+            Ok(Ok(manifests)) => Ok(manifests),
             Ok(Err(err)) => {
                 Err(wasm_error(err)).context("the plugin trapped while producing its manifest")
             }
@@ -331,6 +367,23 @@ impl Runtime {
         call: CallContext,
         arguments: String,
     ) -> Result<PluginOutput, ToolFailure> {
+        let name = call.tool.clone();
+        match self
+            .invoke(plugin, call, Invocation::Tool { name, arguments })
+            .await?
+        {
+            Reply::Tool(output) => Ok(output),
+            _ => unreachable!("a tool invocation answers with a tool reply"),
+        }
+    }
+
+    /// Runs one invocation of either export in a fresh instance, like [`Runtime::call`].
+    pub async fn invoke(
+        &self,
+        plugin: &LoadedPlugin,
+        call: CallContext,
+        invocation: Invocation,
+    ) -> Result<Reply, ToolFailure> {
         let settings = &plugin.settings;
         let access = CallAccess {
             plugin: Arc::clone(&plugin.name),
@@ -353,17 +406,14 @@ impl Runtime {
         let mut store = self.new_store(access, memory_bytes, &settings.read_dirs);
         let result = async {
             let instance = plugin.pre.instantiate_async(&mut store).await?;
-            instance
-                .bulkhead_plugin_tools()
-                .call_call_tool(&mut store, &call.tool, &arguments)
+            plugin
+                .exports
+                .dispatch(&mut store, &instance, invocation)
                 .await
         }
         .await;
         match result {
-            Ok(Ok(output)) => Ok(PluginOutput {
-                text: output.text,
-                structured: output.structured,
-            }),
+            Ok(Ok(reply)) => Ok(reply),
             Ok(Err(error)) => Err(failure_from_plugin(plugin, error)),
             Err(trap) => Err(fault(
                 &plugin.name,
@@ -377,6 +427,8 @@ impl Runtime {
 
 /// One call as the router hands it to the runtime.
 pub struct CallContext {
+    /// The tool's name, or what a context call is for (`prompt troubleshoot`): it
+    /// attributes the plugin's log lines and the objects it touches.
     pub tool: String,
     /// Declared by the tool ∩ effective grant of the plugin.
     pub allowed: CapabilitySet,

@@ -1,3 +1,4 @@
 //! Protocol adapters over the router. Only MCP over stdio for now.
 
 pub mod mcp;
+mod mcp_context;

@@ -7,6 +7,7 @@
 //! code actually calls end up in the component.
 
 pub mod args;
+pub mod context;
 pub mod docker;
 pub mod error;
 pub mod log;
@@ -26,16 +27,18 @@ pub use typed::{Registration, Reply, TypedTool};
 /// Re-exported so plugins derive schemas with the same version the SDK uses.
 pub use schemars;
 
-/// The generated bindings of world `bulkhead:plugin/plugin`, as `wit-bindgen` emits them.
+/// The generated bindings of world `bulkhead:plugin/plugin-with-context`, as
+/// `wit-bindgen` emits them.
 ///
 /// Plugins rarely need this module: [`docker`], [`log`] and the crate-root re-exports
 /// cover it. It is public because [`export_plugin!`] expands to code that names it.
 #[allow(unsafe_code, missing_docs, clippy::all)]
 pub mod bindings {
-    //! Output of `wit_bindgen::generate!` for `wit/` (world `bulkhead:plugin/plugin`).
+    //! Output of `wit_bindgen::generate!` for `wit/` (world
+    //! `bulkhead:plugin/plugin-with-context`).
 
     wit_bindgen::generate!({
-        world: "bulkhead:plugin/plugin",
+        world: "bulkhead:plugin/plugin-with-context",
         path: "../../wit",
         pub_export_macro: true,
         default_bindings_module: "bulkhead_plugin_sdk::bindings",
@@ -81,9 +84,69 @@ pub trait Plugin {
     /// Runs the tool `name` with `args`, a JSON object the host has already validated
     /// against the tool's input schema. Convert it with [`parse_args`].
     fn call(name: &str, args: Value) -> Result<ToolOutput, ToolError>;
+
+    /// The plugin's prompts and resource templates (see [`context`]); none by default.
+    /// Called at load; must be pure.
+    fn context() -> context::ContextManifest {
+        context::ContextManifest {
+            prompts: Vec::new(),
+            templates: Vec::new(),
+        }
+    }
+
+    /// Fills in prompt `name`. The host has checked that `args` holds only declared
+    /// arguments and every required one.
+    fn get_prompt(
+        name: &str,
+        args: &[(String, String)],
+    ) -> Result<context::PromptAnswer, ToolError> {
+        let _ = args;
+        Err(context_mismatch("prompt", name))
+    }
+
+    /// One page of concrete resources; none by default.
+    fn list_resources(cursor: Option<&str>) -> Result<context::ResourcePage, ToolError> {
+        let _ = cursor;
+        Ok(context::ResourcePage {
+            resources: Vec::new(),
+            next_cursor: None,
+        })
+    }
+
+    /// Reads `uri`, which the host matched to `template` (as declared) with `variables`.
+    fn read_resource(
+        uri: &str,
+        template: &str,
+        variables: &[(String, String)],
+    ) -> Result<context::ResourceContents, ToolError> {
+        let _ = (uri, variables);
+        Err(context_mismatch("resource template", template))
+    }
+
+    /// Suggestions for `argument` of `target` starting from `value`; none by default.
+    fn complete(
+        target: &context::CompletionTarget,
+        argument: &str,
+        value: &str,
+        context: &[(String, String)],
+    ) -> Result<context::Completion, ToolError> {
+        let _ = (target, argument, value, context);
+        Ok(context::Completion::none())
+    }
 }
 
-/// Exports a type implementing [`Plugin`] as the component's `bulkhead:plugin/tools`.
+/// The host routed a prompt or template that the plugin's `context` and its handler
+/// disagree on.
+fn context_mismatch(what: &str, name: &str) -> ToolError {
+    ToolError::new(
+        ErrorCode::PluginFault,
+        format!("this plugin cannot answer for {what} `{name}`"),
+    )
+    .with_hint("the plugin's context manifest and its handlers disagree; report it to its author")
+}
+
+/// Exports a type implementing [`Plugin`] as the component's `bulkhead:plugin/tools` and
+/// `bulkhead:plugin/context`.
 ///
 /// Invoke it once, at the root of the plugin crate, with the name of a `pub` type
 /// defined in that crate (`pub`, or the compiler warns that it is never constructed: the
@@ -133,6 +196,42 @@ macro_rules! export_plugin {
                     arguments: ::std::string::String,
                 ) -> ::core::result::Result<$crate::ToolOutput, $crate::ToolError> {
                     $crate::__private::call_tool::<$ty>(&name, &arguments)
+                }
+            }
+
+            impl $crate::bindings::exports::bulkhead::plugin::context::Guest for $ty {
+                fn get_context_manifest() -> $crate::context::ContextManifest {
+                    <$ty as $crate::Plugin>::context()
+                }
+
+                fn get_prompt(
+                    name: ::std::string::String,
+                    arguments: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+                ) -> ::core::result::Result<$crate::context::PromptAnswer, $crate::ToolError> {
+                    <$ty as $crate::Plugin>::get_prompt(&name, &arguments)
+                }
+
+                fn list_resources(
+                    cursor: ::core::option::Option<::std::string::String>,
+                ) -> ::core::result::Result<$crate::context::ResourcePage, $crate::ToolError> {
+                    <$ty as $crate::Plugin>::list_resources(cursor.as_deref())
+                }
+
+                fn read_resource(
+                    uri: ::std::string::String,
+                    template: ::std::string::String,
+                    variables: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+                ) -> ::core::result::Result<$crate::context::ResourceContents, $crate::ToolError> {
+                    <$ty as $crate::Plugin>::read_resource(&uri, &template, &variables)
+                }
+
+                fn complete(
+                    target: $crate::context::CompletionTarget,
+                    argument: ::std::string::String,
+                    value: ::std::string::String,
+                    context: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+                ) -> ::core::result::Result<$crate::context::Completion, $crate::ToolError> {
+                    <$ty as $crate::Plugin>::complete(&target, &argument, &value, &context)
                 }
             }
         };

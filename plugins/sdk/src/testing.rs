@@ -1,15 +1,114 @@
-//! Native checks for a plugin's unit tests: [`check_manifest`] finds what the host would
-//! refuse at load (bad names, duplicate tools, schemas that are not JSON objects) and
-//! where a manifest breaks Bulkhead's conventions for input schemas.
+//! Native checks for a plugin's unit tests: [`check_plugin`] (and [`check_manifest`] for
+//! tools alone) finds what the host would refuse at load (bad names, duplicate tools,
+//! prompts or templates, schemas that are not JSON objects, URI templates it cannot
+//! route) and where a manifest breaks Bulkhead's conventions for input schemas.
 
 use std::collections::BTreeSet;
 
 use crate::{Manifest, Value};
 
+/// Every problem with plugin `P`'s manifest and context manifest, one sentence each;
+/// empty when there is none. Besides [`check_manifest`]'s rules: the plugin offers at
+/// least one tool, prompt or resource template; prompt, argument and template names
+/// match `^[a-z][a-z0-9_]{0,63}$` and are unique where they must be; a URI template is
+/// `scheme://…` with well-formed `{variable}`s, at most one per path segment.
+pub fn check_plugin<P: crate::Plugin>() -> Vec<String> {
+    let manifest = P::manifest();
+    let context = P::context();
+    let mut problems = check_manifest(&manifest);
+    if manifest.tools.is_empty() && context.prompts.is_empty() && context.templates.is_empty() {
+        problems.push("the plugin declares no tools, prompts or resource templates".to_owned());
+    }
+    check_context(&context, &mut problems);
+    problems
+}
+
+fn check_context(context: &crate::context::ContextManifest, problems: &mut Vec<String>) {
+    let mut prompts = BTreeSet::new();
+    for prompt in &context.prompts {
+        let name = &prompt.name;
+        if !is_name(name, 64, '_') {
+            problems.push(format!(
+                "prompt name `{name}` does not match ^[a-z][a-z0-9_]{{0,63}}$"
+            ));
+        }
+        if !prompts.insert(name.as_str()) {
+            problems.push(format!("prompt `{name}` is declared twice"));
+        }
+        if prompt.description.trim().is_empty() {
+            problems.push(format!("prompt `{name}`: description is empty"));
+        }
+        let mut arguments = BTreeSet::new();
+        for argument in &prompt.arguments {
+            if !is_name(&argument.name, 64, '_') {
+                problems.push(format!(
+                    "prompt `{name}`: argument name `{}` does not match ^[a-z][a-z0-9_]{{0,63}}$",
+                    argument.name
+                ));
+            }
+            if !arguments.insert(argument.name.as_str()) {
+                problems.push(format!(
+                    "prompt `{name}`: argument `{}` is declared twice",
+                    argument.name
+                ));
+            }
+        }
+    }
+    let mut templates = BTreeSet::new();
+    for template in &context.templates {
+        let name = &template.name;
+        if !is_name(name, 64, '_') {
+            problems.push(format!(
+                "template name `{name}` does not match ^[a-z][a-z0-9_]{{0,63}}$"
+            ));
+        }
+        if !templates.insert(name.as_str()) {
+            problems.push(format!("template `{name}` is declared twice"));
+        }
+        if let Err(reason) = template_shape(&template.uri_template) {
+            problems.push(format!(
+                "template `{name}`: `{}` {reason}",
+                template.uri_template
+            ));
+        }
+        if template.mime_type.trim().is_empty() {
+            problems.push(format!("template `{name}`: MIME type is empty"));
+        }
+    }
+}
+
+/// Whether `template` is `scheme://` then segments, each literal or one `{variable}`.
+fn template_shape(template: &str) -> Result<(), &'static str> {
+    let Some((scheme, path)) = template.split_once("://") else {
+        return Err("has no `scheme://`");
+    };
+    if !is_name(scheme, 32, '-') {
+        return Err("has a scheme that is not ^[a-z][a-z0-9-]{0,31}$");
+    }
+    for segment in path.split('/') {
+        let opens = segment.matches('{').count();
+        let closes = segment.matches('}').count();
+        match (opens, closes) {
+            (0, 0) => {}
+            (1, 1) if segment.starts_with('{') && segment.ends_with('}') => {
+                if !is_name(&segment[1..segment.len() - 1], 64, '_') {
+                    return Err("has a variable name that is not ^[a-z][a-z0-9_]{0,63}$");
+                }
+            }
+            _ => {
+                return Err(
+                    "has a path segment that is neither literal nor one whole `{variable}`",
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Every problem with `manifest`, one sentence each; empty when there is none.
 ///
 /// Host rules (from the WIT and the host's load checks): the plugin name matches
-/// `^[a-z][a-z0-9-]{0,31}$`, there is at least one tool, tool names match
+/// `^[a-z][a-z0-9-]{0,31}$`, tool names match
 /// `^[a-z][a-z0-9_]{0,63}$` and are unique, input schemas are object schemas and output
 /// schemas are JSON objects. Conventions: the version is
 /// `MAJOR.MINOR.PATCH`, titles and descriptions are not empty, input schemas set
@@ -32,10 +131,6 @@ pub fn check_manifest(manifest: &Manifest) -> Vec<String> {
     if manifest.description.trim().is_empty() {
         problems.push("plugin description is empty".to_owned());
     }
-    if manifest.tools.is_empty() {
-        problems.push("the manifest declares no tools".to_owned());
-    }
-
     let mut seen = BTreeSet::new();
     for tool in &manifest.tools {
         let name = &tool.name;
@@ -212,10 +307,6 @@ mod tests {
         bad.name = "Demo".into();
         bad.version = "1.0".into();
         assert_eq!(
-            check_manifest(&manifest(vec![])),
-            vec!["the manifest declares no tools"]
-        );
-        assert_eq!(
             check_manifest(&bad),
             vec![
                 "plugin name `Demo` does not match ^[a-z][a-z0-9-]{0,31}$",
@@ -265,5 +356,16 @@ mod tests {
         assert!(is_semver("1.2.3-rc.1+build"));
         assert!(!is_semver("1.2"));
         assert!(!is_semver("1.x.3"));
+    }
+
+    #[test]
+    fn uri_templates_must_be_routable() {
+        assert_eq!(template_shape("docker://containers/{id}/logs"), Ok(()));
+        assert_eq!(template_shape("docker://system/info"), Ok(()));
+        assert!(template_shape("containers/{id}").is_err());
+        assert!(template_shape("Docker://x").is_err());
+        assert!(template_shape("docker://c/{id}-{n}").is_err());
+        assert!(template_shape("docker://c/x{id}").is_err());
+        assert!(template_shape("docker://c/{Id}").is_err());
     }
 }

@@ -212,6 +212,8 @@ mod tests {
                 mac_address: None,
             }],
             capabilities_dropped: false,
+            capabilities_added: vec![],
+            security_options: vec![],
             idle_secs: None,
             idle_ttl_secs: None,
         }

@@ -1,0 +1,154 @@
+//! The MCP side of prompts, resources and completions: router answers as protocol
+//! results, and failures as JSON-RPC errors whose `data` carries the stable `DKR-nnn`
+//! code, message and hint (these methods have no `isError` result as tools do).
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{
+    CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptResult, ListPromptsResult,
+    ListResourceTemplatesResult, ListResourcesResult, Prompt, PromptArgument, PromptMessage,
+    Reference, Resource, ResourceContents, ResourceTemplate, Role,
+};
+
+use crate::context_routes::{
+    CompletionRef, CompletionRequest, ContextError, ContextFailure, FilledPrompt, ListedResource,
+    ResourceText, Suggestions,
+};
+use crate::errors::{ErrorCode, ToolFailure};
+use crate::router::Router;
+
+pub fn list_prompts(router: &Router) -> ListPromptsResult {
+    let prompts = router
+        .context
+        .listed_prompts()
+        .map(|routed| {
+            let spec = routed.spec();
+            let arguments = spec
+                .arguments
+                .iter()
+                .map(|a| {
+                    PromptArgument::new(&a.name)
+                        .with_description(&a.description)
+                        .with_required(a.required)
+                })
+                .collect();
+            Prompt::new(&spec.name, Some(&spec.description), Some(arguments))
+                .with_title(&spec.title)
+        })
+        .collect();
+    ListPromptsResult::with_all_items(prompts)
+}
+
+pub fn list_templates(router: &Router) -> ListResourceTemplatesResult {
+    let templates = router
+        .context
+        .resource_plugins()
+        .flat_map(|serving| serving.listed_templates())
+        .filter(|spec| !spec.template.is_fixed())
+        .map(|spec| {
+            ResourceTemplate::new(spec.template.as_str(), &spec.name)
+                .with_title(&spec.title)
+                .with_description(&spec.description)
+                .with_mime_type(&spec.mime_type)
+        })
+        .collect();
+    ListResourceTemplatesResult::with_all_items(templates)
+}
+
+pub fn prompt_result(filled: FilledPrompt) -> GetPromptResult {
+    let messages = filled
+        .messages
+        .into_iter()
+        .map(|message| {
+            let role = if message.from_assistant {
+                Role::Assistant
+            } else {
+                Role::User
+            };
+            PromptMessage::new_text(role, message.text)
+        })
+        .collect();
+    GetPromptResult::new(messages).with_description(filled.description)
+}
+
+pub fn resources_result(
+    (resources, next): (Vec<ListedResource>, Option<String>),
+) -> ListResourcesResult {
+    let resources = resources
+        .into_iter()
+        .map(|listed| {
+            Resource::new(listed.uri, listed.name)
+                .with_title(listed.title)
+                .with_description(listed.description)
+                .with_mime_type(listed.mime_type)
+        })
+        .collect();
+    let mut result = ListResourcesResult::with_all_items(resources);
+    result.next_cursor = next;
+    result
+}
+
+pub fn read_result(text: ResourceText) -> rmcp::model::ReadResourceResult {
+    rmcp::model::ReadResourceResult::new(vec![
+        ResourceContents::text(text.text, text.uri).with_mime_type(text.mime_type),
+    ])
+}
+
+/// What `completion/complete` asks, as the router takes it; a kind of reference this
+/// server does not know is an invalid request.
+pub fn completion_request(request: CompleteRequestParams) -> Result<CompletionRequest, McpError> {
+    let target = match request.r#ref {
+        Reference::Prompt(prompt) => CompletionRef::Prompt(prompt.name),
+        Reference::Resource(template) => CompletionRef::Template(template.uri),
+        other => {
+            return Err(McpError::invalid_params(
+                format!("cannot complete a `{}` reference", other.reference_type()),
+                None,
+            ));
+        }
+    };
+    let mut chosen: Vec<(String, String)> = request
+        .context
+        .and_then(|context| context.arguments)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    chosen.sort();
+    Ok(CompletionRequest {
+        target,
+        argument: request.argument.name,
+        value: request.argument.value,
+        chosen,
+    })
+}
+
+pub fn completion_result(suggestions: Suggestions) -> CompleteResult {
+    let mut info = CompletionInfo::default();
+    info.values = suggestions.values;
+    info.total = suggestions.total;
+    info.has_more = Some(suggestions.has_more);
+    CompleteResult::new(info)
+}
+
+/// A failed context call as a JSON-RPC error: unknown names and URIs as the spec says
+/// (`-32602`, resources `-32002`), a plugin's or the gate's failure by its code, with the
+/// `DKR-nnn` form in `data`.
+pub fn error(failure: ContextFailure) -> McpError {
+    match failure {
+        ContextFailure::Route(error @ ContextError::UnknownResource(_)) => {
+            McpError::resource_not_found(error.to_string(), None)
+        }
+        ContextFailure::Route(error) => McpError::invalid_params(error.to_string(), None),
+        ContextFailure::Failed(failure) => failed(&failure),
+    }
+}
+
+fn failed(failure: &ToolFailure) -> McpError {
+    let data = Some(failure.to_json());
+    let text = failure.render();
+    match failure.code {
+        ErrorCode::NotFound | ErrorCode::ImageNotFound | ErrorCode::InvalidArgument => {
+            McpError::invalid_params(text, data)
+        }
+        _ => McpError::internal_error(text, data),
+    }
+}
