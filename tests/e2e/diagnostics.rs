@@ -366,7 +366,6 @@ async fn resources_read_back_real_logs_stats_and_inspections_and_names_complete(
 async fn a_third_party_plugin_serves_its_own_prompt_and_resource_beside_the_builtins() {
     let mut cleanup = Cleanup::default();
     let name = cleanup.container(&unique_name("diag-probe"));
-    docker(&["run", "-d", "--name", &name, TEST_IMAGE, "sleep", "300"]).unwrap();
     let dir = probe_plugin_dir().unwrap();
     let server = start(
         ServerOptions::default()
@@ -376,6 +375,14 @@ async fn a_third_party_plugin_serves_its_own_prompt_and_resource_beside_the_buil
             .arg("probe=containers-read"),
     )
     .await;
+    // A plugin from disk reaches only what its principal created (scope owned).
+    let created = server
+        .call(
+            "docker_create_container",
+            json!({"image": TEST_IMAGE, "name": name}),
+        )
+        .await;
+    assert!(!created.is_error(), "{}", created.text());
     let prompts = server.client().list_all_prompts().await.unwrap();
     let names: Vec<&str> = prompts.iter().map(|p| p.name.as_str()).collect();
     assert!(
@@ -392,15 +399,16 @@ async fn a_third_party_plugin_serves_its_own_prompt_and_resource_beside_the_buil
             .await
             .unwrap(),
     );
-    assert!(state.contains("is running"), "{state}");
+    assert!(state.contains("is created"), "{state}");
     assert!(
         !state.contains('\u{1b}'),
         "the host strips escapes: {state:?}"
     );
+    // containers-remove is above the server's tier ceiling (no --allow-destructive).
     let hidden = get_prompt(&server, "probe_ungranted", json!({}))
         .await
         .unwrap_err();
-    assert_eq!(codes(&hidden).1, "DKR-005");
+    assert_eq!(codes(&hidden).1, "DKR-008");
 
     let listed = server.client().list_all_resources().await.unwrap();
     assert!(
