@@ -302,7 +302,20 @@ pub fn log_options(tail: u32, max_bytes: u32) -> LogOptions {
     }
 }
 
-/// Kept here so a reviewer sees every primitive the prompts use in one file.
+/// Container output as a fenced block that ends its line, so the next section starts
+/// on a line of its own.
 pub fn fence(label: &str, text: &str) -> String {
-    fence_untrusted(label, text)
+    let mut block = fence_untrusted(label, text);
+    if !block.ends_with('\n') {
+        block.push('\n');
+    }
+    block
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_fence_ends_its_line() {
+        assert!(super::fence("logs", "a\nb").ends_with("```\n"));
+    }
 }
