@@ -189,19 +189,21 @@ pub fn complete(
     }
 }
 
-fn containers(prefix: &str) -> Result<Completion, ToolError> {
+/// Containers in any state, newest first, as many as a completion looks through.
+fn scanned_containers() -> Result<Vec<bulkhead_plugin_sdk::docker::ContainerSummary>, ToolError> {
     let filter = ListFilter {
         all: true,
         ..ListFilter::default()
     };
-    let page = containers_read::list_containers(
-        &filter,
-        &PageRequest {
-            limit: COMPLETION_SCAN,
-            cursor: None,
-        },
-    )?;
-    let candidates = page.items.into_iter().flat_map(|c| {
+    let page = PageRequest {
+        limit: COMPLETION_SCAN,
+        cursor: None,
+    };
+    Ok(containers_read::list_containers(&filter, &page)?.items)
+}
+
+fn containers(prefix: &str) -> Result<Completion, ToolError> {
+    let candidates = scanned_containers()?.into_iter().flat_map(|c| {
         let short = c.id.get(..12).unwrap_or(&c.id).to_string();
         c.names.into_iter().chain([short])
     });
@@ -209,19 +211,7 @@ fn containers(prefix: &str) -> Result<Completion, ToolError> {
 }
 
 fn labels(prefix: &str) -> Result<Completion, ToolError> {
-    let filter = ListFilter {
-        all: true,
-        ..ListFilter::default()
-    };
-    let page = containers_read::list_containers(
-        &filter,
-        &PageRequest {
-            limit: COMPLETION_SCAN,
-            cursor: None,
-        },
-    )?;
-    let mut pairs: Vec<String> = page
-        .items
+    let mut pairs: Vec<String> = scanned_containers()?
         .into_iter()
         .flat_map(|c| c.labels)
         .filter(|l| !l.key.starts_with("io.bulkhead."))
