@@ -4,6 +4,7 @@
 #![allow(clippy::print_stdout)]
 
 use bulkhead_wasm_builder::Artifact;
+use sha2::{Digest, Sha256};
 
 fn main() {
     let root = bulkhead_wasm_builder::workspace_root(1);
@@ -27,5 +28,13 @@ fn main() {
             "cargo:rustc-env=BULKHEAD_PLUGIN_{key}={}",
             plugin.path.display()
         );
+        // The digest is the plugin's cache key; taking it here means a start never
+        // reads (so never pages in) the embedded bytes when the cache is warm.
+        let bytes = std::fs::read(&plugin.path).expect("reading a built plugin");
+        let digest: String = Sha256::digest(&bytes)
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        println!("cargo:rustc-env=BULKHEAD_PLUGIN_{key}_SHA256={digest}");
     }
 }

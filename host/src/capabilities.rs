@@ -55,6 +55,13 @@ macro_rules! capability_table {
                     $(crate::bindings::tools::Capability::$variant => Capability::$variant,)+
                 }
             }
+
+            /// The WIT enum value for this capability.
+            pub fn to_wit(self) -> crate::bindings::tools::Capability {
+                match self {
+                    $(Capability::$variant => crate::bindings::tools::Capability::$variant,)+
+                }
+            }
         }
 
         /// Every capability name, for error messages.

@@ -383,7 +383,7 @@ pub fn plugins(args: &ServeArgs) -> Vec<Check> {
 
 /// One plugin; `file` is where a plugin from disk lives (built-ins are not vetted).
 fn plugin(source: &PluginSource, file: Option<&Path>, trust: &TrustPolicy) -> Check {
-    let digest = crate::runtime::digest(&source.wasm);
+    let digest = &source.digest;
     let facts = format!(
         "{}: {} bytes, sha256 {}",
         source.origin,
@@ -392,7 +392,7 @@ fn plugin(source: &PluginSource, file: Option<&Path>, trust: &TrustPolicy) -> Ch
     );
     let vetted = match file {
         None => Ok(None),
-        Some(path) => trust.vet(path, &source.wasm, &digest).map(Some),
+        Some(path) => trust.vet(path, &source.wasm, digest).map(Some),
     };
     let imports = crate::runtime::inspect_imports(&source.wasm).map_err(|err| format!("{err:#}"));
     plugin_verdict(facts, vetted, imports, trust.require_signatures)

@@ -1,16 +1,34 @@
 //! The default plugins, compiled to wasm32-wasip2 by build.rs and embedded in the
 //! binary, so a single file serves them, with what each needs beyond its grant.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use crate::capabilities::{CapabilitySet, Tier};
 use crate::policy::Scope;
 use crate::runtime::PluginSource;
 
-static CONTAINERS: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_CONTAINERS"));
-static SANDBOX: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_SANDBOX"));
-static COMPOSE: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_COMPOSE"));
-static DIAGNOSTICS: &[u8] = include_bytes!(env!("BULKHEAD_PLUGIN_DIAGNOSTICS"));
+/// A component embedded in the binary, with the sha256 build.rs took of it.
+struct Embedded {
+    wasm: &'static [u8],
+    sha256: &'static str,
+}
+
+static CONTAINERS: Embedded = Embedded {
+    wasm: include_bytes!(env!("BULKHEAD_PLUGIN_CONTAINERS")),
+    sha256: env!("BULKHEAD_PLUGIN_CONTAINERS_SHA256"),
+};
+static SANDBOX: Embedded = Embedded {
+    wasm: include_bytes!(env!("BULKHEAD_PLUGIN_SANDBOX")),
+    sha256: env!("BULKHEAD_PLUGIN_SANDBOX_SHA256"),
+};
+static COMPOSE: Embedded = Embedded {
+    wasm: include_bytes!(env!("BULKHEAD_PLUGIN_COMPOSE")),
+    sha256: env!("BULKHEAD_PLUGIN_COMPOSE_SHA256"),
+};
+static DIAGNOSTICS: Embedded = Embedded {
+    wasm: include_bytes!(env!("BULKHEAD_PLUGIN_DIAGNOSTICS")),
+    sha256: env!("BULKHEAD_PLUGIN_DIAGNOSTICS_SHA256"),
+};
 
 /// What a built-in plugin gets by default beyond its grant. The operator's policy
 /// overrides each default, except a forced scope.
@@ -88,26 +106,46 @@ pub fn forced_scope(plugin: &str) -> Option<Scope> {
 }
 
 /// The one list of built-in plugins, in load order: name, component, profile.
-fn builtins() -> [(&'static str, &'static [u8], BuiltinProfile); 4] {
+fn builtins() -> [(&'static str, &'static Embedded, BuiltinProfile); 4] {
     [
-        ("containers", CONTAINERS, BuiltinProfile::default()),
-        ("compose", COMPOSE, compose_profile()),
-        ("sandbox", SANDBOX, sandbox_profile()),
-        ("diagnostics", DIAGNOSTICS, diagnostics_profile()),
+        ("containers", &CONTAINERS, BuiltinProfile::default()),
+        ("compose", &COMPOSE, compose_profile()),
+        ("sandbox", &SANDBOX, sandbox_profile()),
+        ("diagnostics", &DIAGNOSTICS, diagnostics_profile()),
     ]
 }
 
 /// The built-in plugins with their default grants, in load order. Each is granted
 /// everything it asks for (its imports); the tier ceiling still applies on top (removal
 /// stays off for `containers` unless the operator allows destructive operations).
+/// Their bytes are borrowed from the binary, not copied: with a warm cache they are
+/// never read at all.
 pub fn builtin_plugins() -> Vec<PluginSource> {
     builtins()
         .into_iter()
-        .map(|(name, wasm, profile)| PluginSource {
+        .map(|(name, embedded, profile)| PluginSource {
             origin: format!("builtin:{name}"),
-            wasm: Arc::from(wasm),
+            wasm: Cow::Borrowed(embedded.wasm),
+            digest: embedded.sha256.to_string(),
             builtin_grant: Some(CapabilitySet::all()),
             profile: Some(profile),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_time_digests_match_the_embedded_bytes() {
+        for source in builtin_plugins() {
+            assert_eq!(
+                source.digest,
+                crate::runtime::digest(&source.wasm),
+                "{}",
+                source.origin
+            );
+        }
+    }
 }

@@ -2,7 +2,6 @@
 //! order), load each, and report what could not be loaded without stopping the rest.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context as _;
 
@@ -30,9 +29,11 @@ pub fn read_source(path: &Path) -> anyhow::Result<PluginSource> {
     if size > MAX_PLUGIN_BYTES {
         anyhow::bail!("{size} bytes is over the {MAX_PLUGIN_BYTES}-byte plugin size limit");
     }
+    let wasm = std::fs::read(path)?;
     Ok(PluginSource {
         origin: path.display().to_string(),
-        wasm: Arc::from(std::fs::read(path)?),
+        digest: crate::runtime::digest(&wasm),
+        wasm: std::borrow::Cow::Owned(wasm),
         builtin_grant: None,
         profile: None,
     })
@@ -46,9 +47,8 @@ async fn load_vetted(
     trust: &TrustPolicy,
 ) -> anyhow::Result<LoadedPlugin> {
     let source = read_source(path)?;
-    let digest = crate::runtime::digest(&source.wasm);
     let pinned = trust
-        .vet(path, &source.wasm, &digest)
+        .vet(path, &source.wasm, &source.digest)
         .map_err(|reason| anyhow::anyhow!("not vetted: {reason}"))?;
     let plugin = runtime.load(source).await?;
     if let Some(name) = pinned

@@ -448,8 +448,16 @@ pub(crate) fn capability_refusal(
 }
 
 fn validate_arguments(spec: &ToolSpec, arguments: &Value) -> Result<(), ToolFailure> {
-    let violations: Vec<String> = spec
-        .input_validator
+    let validator = spec.input_validator().map_err(|reason| {
+        ToolFailure::new(
+            ErrorCode::PluginFault,
+            format!(
+                "tool `{}` has an input schema the host cannot compile: {reason}",
+                spec.name
+            ),
+        )
+    })?;
+    let violations: Vec<String> = validator
         .iter_errors(arguments)
         .take(MAX_REPORTED_VIOLATIONS)
         .map(|error| {
@@ -503,7 +511,19 @@ fn check_output(
             ));
         }
     };
-    if let Some(validator) = &spec.output_validator {
+    if let Some(validator) = spec.output_validator() {
+        let validator = match validator {
+            Ok(validator) => validator,
+            Err(reason) => {
+                return Answer::Failure(ToolFailure::new(
+                    ErrorCode::PluginFault,
+                    format!(
+                        "tool `{}` has an output schema the host cannot compile: {reason}",
+                        spec.name
+                    ),
+                ));
+            }
+        };
         let Some(value) = &structured else {
             return Answer::Failure(ToolFailure::new(
                 ErrorCode::PluginFault,

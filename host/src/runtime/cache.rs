@@ -78,8 +78,8 @@ impl ComponentCache {
             tracing::warn!(dir = %dir.display(), "component cache not trusted, compiling instead: {reason}");
         }
         if trusted.is_ok() {
-            match read_own_artifact(&path) {
-                Ok(Some(bytes)) => match deserialize_bytes(engine, &bytes) {
+            match open_own_artifact(&path) {
+                Ok(Some(file)) => match deserialize_open_file(engine, &file) {
                     Ok(component) => return Ok((component, CacheOutcome::Hit)),
                     Err(err) => {
                         tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {err:#}")
@@ -102,6 +102,36 @@ impl ComponentCache {
                 tracing::warn!(dir = %dir.display(), "component cache not writable, compiling on every start: {err}");
                 Ok((component, CacheOutcome::Uncached))
             }
+        }
+    }
+}
+
+impl ComponentCache {
+    /// The manifests cached for the component `digest`, if a trusted, whole file of
+    /// this host's holds them. Only asked after the artifact itself was a cache hit,
+    /// so the folder has just passed the trust check.
+    pub(super) fn manifests(&self, digest: &str) -> Option<super::manifest_cache::RawManifests> {
+        let path = super::manifest_cache::path(self.dir.as_deref()?, digest);
+        let outcome = open_own_artifact(&path).and_then(|file| match file {
+            Some(file) => super::manifest_cache::read(&file).map(Some),
+            None => Ok(None),
+        });
+        match outcome {
+            Ok(found) => found,
+            Err(reason) => {
+                tracing::warn!(path = %path.display(), "asking the plugin again: cached manifest unusable: {reason}");
+                None
+            }
+        }
+    }
+
+    /// Keeps a plugin's manifests beside its artifact; failing to is only a slower
+    /// next start.
+    pub(super) fn store_manifests(&self, digest: &str, encoded: &[u8]) {
+        let Some(dir) = &self.dir else { return };
+        let path = super::manifest_cache::path(dir, digest);
+        if let Err(err) = store_atomically(dir, &path, encoded) {
+            tracing::warn!(path = %path.display(), "cannot cache the plugin's manifest: {err}");
         }
     }
 }
@@ -160,9 +190,9 @@ pub(crate) fn trusted_dir(dir: &Path) -> Result<(), String> {
     }
 }
 
-/// The artifact's bytes if it exists and is trustworthy. Opened without following a
+/// The artifact, open, if it exists and is trustworthy. Opened without following a
 /// symlink and checked on the open file, so nothing can be swapped in between.
-fn read_own_artifact(path: &Path) -> Result<Option<Vec<u8>>, String> {
+fn open_own_artifact(path: &Path) -> Result<Option<fs::File>, String> {
     let file = match fs::OpenOptions::new()
         .read(true)
         .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
@@ -179,11 +209,26 @@ fn read_own_artifact(path: &Path) -> Result<Option<Vec<u8>>, String> {
     if let Some(reason) = untrusted_because(&metadata, "artifact") {
         return Err(reason);
     }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    (&file)
-        .read_to_end(&mut bytes)
-        .map_err(|err| err.to_string())?;
-    Ok(Some(bytes))
+    Ok(Some(file))
+}
+
+/// Maps the checked artifact instead of reading it: only the pages a call touches
+/// become resident, they are shared with the page cache, and data segments are
+/// copy-on-write from the file. wasmtime 48 maps by path only, so the path given is
+/// `/proc/self/fd/N`, which names the very file that was checked, not whatever sits at
+/// the cache path now. Without `/proc` the bytes are read instead.
+#[allow(unsafe_code)]
+fn deserialize_open_file(engine: &Engine, file: &fs::File) -> wasmtime::Result<Component> {
+    use std::os::fd::AsRawFd;
+    let by_descriptor = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
+    if by_descriptor.exists() {
+        // SAFETY: as for `deserialize_bytes`; the file is this user's own, mode 0600 in
+        // a 0700 folder, and is only ever replaced by rename, never written in place.
+        return unsafe { Component::deserialize_file(engine, &by_descriptor) };
+    }
+    let mut bytes = Vec::new();
+    (&*file).read_to_end(&mut bytes)?;
+    deserialize_bytes(engine, &bytes)
 }
 
 #[allow(unsafe_code)]
@@ -228,7 +273,7 @@ mod tests {
         tempfile::TempDir,
         Engine,
         ComponentCache,
-        std::sync::Arc<[u8]>,
+        std::borrow::Cow<'static, [u8]>,
     ) {
         let root = tempfile::tempdir().unwrap();
         let engine = super::super::engine::new_engine().unwrap();

@@ -7,6 +7,7 @@ mod engine;
 mod invocation;
 mod limits;
 pub mod manifest;
+mod manifest_cache;
 mod state;
 
 use std::sync::Arc;
@@ -28,7 +29,7 @@ pub use state::CallState;
 use crate::access::{CallAccess, Journal};
 use crate::activity::Activity;
 use crate::argument_policy::ArgumentPolicy;
-use crate::bindings::{PluginWithContext, context, tools};
+use crate::bindings::{PluginWithContext, tools};
 use crate::capabilities::{Capability, CapabilitySet};
 use crate::docker::DockerConnector;
 use crate::errors::{ErrorCode, ToolFailure};
@@ -44,7 +45,10 @@ use invocation::Exports;
 pub struct PluginSource {
     /// `builtin:containers`, or the file path.
     pub origin: String,
-    pub wasm: Arc<[u8]>,
+    /// Borrowed from the binary for built-ins, read from disk otherwise.
+    pub wasm: std::borrow::Cow<'static, [u8]>,
+    /// Hex sha256 of `wasm`: its identity in the cache, in logs and in pins.
+    pub digest: String,
     /// The grant a built-in plugin gets unless the policy says otherwise.
     pub builtin_grant: Option<CapabilitySet>,
     /// A built-in plugin's defaults beyond its grant; `None` for plugins from disk.
@@ -63,6 +67,8 @@ pub struct LoadedPlugin {
     pub builtin_grant: Option<CapabilitySet>,
     pub profile: Option<crate::embedded::BuiltinProfile>,
     pub cache: CacheOutcome,
+    /// Whether its manifests came from the cache rather than from running it.
+    pub manifest_cached: bool,
     /// The operator's scope, argument rules and limits for this plugin.
     pub settings: PluginSettings,
     name: Arc<str>,
@@ -212,7 +218,7 @@ impl Runtime {
 
     /// Compiles, links and asks a plugin for its manifest.
     pub async fn load(&self, source: PluginSource) -> anyhow::Result<LoadedPlugin> {
-        let digest = digest(&source.wasm);
+        let digest = source.digest.clone();
         let started = Instant::now();
         let (component, cache) = self
             .cache
@@ -234,13 +240,31 @@ impl Runtime {
             .context("cannot link the component against bulkhead:plugin@0.1.0")?;
         let exports = Exports::find(&pre)?;
 
-        let (raw, raw_context) = self.fetch_manifests(&pre, &exports).await?;
+        // A cached answer only stands beside a cached artifact: both are keyed by the
+        // digest and live in the same trusted folder.
+        let cached = match cache {
+            CacheOutcome::Hit => self.cache.manifests(&digest),
+            _ => None,
+        };
+        let manifest_cached = cached.is_some();
+        let answer = match cached {
+            Some(answer) => answer,
+            None => self.fetch_manifests(&pre, &exports).await?,
+        };
+        let to_cache = (!manifest_cached && cache != CacheOutcome::Uncached)
+            .then(|| manifest_cache::encode(&answer));
+        let (raw, raw_context) = answer;
         let origin = if source.builtin_grant.is_some() {
             manifest::Origin::Builtin
         } else {
             manifest::Origin::ThirdParty
         };
-        let manifest = manifest::validate(raw, origin).context("invalid manifest")?;
+        let compile = if manifest_cached {
+            manifest::Compile::OnFirstUse
+        } else {
+            manifest::Compile::AtLoad
+        };
+        let manifest = manifest::validate(raw, origin, compile).context("invalid manifest")?;
         let namespace = source
             .profile
             .as_ref()
@@ -266,12 +290,16 @@ impl Runtime {
         if manifest.tools.is_empty() && context.is_empty() {
             return Err(manifest::ManifestError::NothingOffered).context("invalid manifest");
         }
+        if let Some(encoded) = to_cache {
+            self.cache.store_manifests(&digest, &encoded);
+        }
         tracing::info!(
             plugin = %manifest.name,
             version = %manifest.version,
             origin = %source.origin,
             digest = %&digest[..12],
             cache = ?cache,
+            manifest_cached,
             requested = %requested,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "plugin loaded"
@@ -293,6 +321,7 @@ impl Runtime {
             builtin_grant: source.builtin_grant,
             profile: source.profile,
             cache,
+            manifest_cached,
             pre,
             exports,
             permits: Semaphore::new(self.limits.concurrent_calls_per_plugin),
@@ -306,7 +335,7 @@ impl Runtime {
         &self,
         pre: &InstancePre<CallState>,
         exports: &Exports,
-    ) -> anyhow::Result<(tools::Manifest, Option<context::ContextManifest>)> {
+    ) -> anyhow::Result<manifest_cache::RawManifests> {
         let access = CallAccess {
             plugin: Arc::from("(loading)"),
             tool: Arc::from("(manifest)"),
@@ -570,6 +599,62 @@ fn mask_host_codes(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tool_names(plugin: &LoadedPlugin) -> Vec<(String, Option<Map>)> {
+        plugin
+            .manifest
+            .tools
+            .iter()
+            .map(|tool| (tool.name.clone(), tool.output_schema.clone()))
+            .collect()
+    }
+
+    type Map = serde_json::Map<String, serde_json::Value>;
+
+    #[tokio::test]
+    async fn a_warm_load_takes_the_manifest_from_the_cache_and_offers_the_same() {
+        let root = tempfile::tempdir().unwrap();
+        let runtime = Runtime::new(
+            Limits::default(),
+            Some(root.path()),
+            Arc::new(DockerConnector::new()),
+            Arc::new(Identity::new(Some("team:cache")).unwrap()),
+        )
+        .unwrap();
+        let source = crate::embedded::builtin_plugins()
+            .into_iter()
+            .find(|source| source.origin == "builtin:containers")
+            .unwrap();
+        let cold = runtime.load(source.clone()).await.unwrap();
+        assert_eq!(
+            (cold.cache, cold.manifest_cached),
+            (CacheOutcome::Stored, false)
+        );
+        let warm = runtime.load(source.clone()).await.unwrap();
+        assert_eq!(
+            (warm.cache, warm.manifest_cached),
+            (CacheOutcome::Hit, true)
+        );
+        assert_eq!(tool_names(&warm), tool_names(&cold));
+        for (cold, warm) in cold.manifest.tools.iter().zip(&warm.manifest.tools) {
+            assert_eq!(cold.input_schema, warm.input_schema);
+            assert_eq!(cold.declared, warm.declared);
+            assert_eq!(cold.description, warm.description);
+        }
+
+        // A damaged file is not trusted: the plugin is asked again and the file
+        // rewritten, so the next start is warm again.
+        let file = manifest_cache::path(runtime.cache.dir().unwrap(), &source.digest);
+        std::fs::write(&file, b"{\"format\":").unwrap();
+        let asked = runtime.load(source.clone()).await.unwrap();
+        assert_eq!(
+            (asked.cache, asked.manifest_cached),
+            (CacheOutcome::Hit, false)
+        );
+        assert_eq!(tool_names(&asked), tool_names(&cold));
+        let again = runtime.load(source).await.unwrap();
+        assert!(again.manifest_cached);
+    }
 
     #[test]
     fn host_codes_are_masked_in_plugin_text() {
