@@ -2,7 +2,9 @@
 # The benchmark suite (not part of the test run): builds the release binary and the
 # `bulkhead-bench` driver, then measures start, call latency against the raw engine,
 # 64 calls in flight and memory over 10,000 calls, and writes BENCHMARKS.md at the
-# repository root.
+# repository root. Two sections follow the driver's table: what output schemas cost
+# the official Python SDK 1.x client (bench/python/schema_cost.py) and where a call's
+# time goes (bench/python/profile.py, with perf).
 #
 #   scripts/bench.sh [RUNS]     (default 3 runs; each figure is a median with its range)
 set -euo pipefail
@@ -21,5 +23,19 @@ if [ "${BULKHEAD_SKIP_ENGINE_SETUP:-0}" != 1 ]; then
 fi
 bash scripts/ensure-test-images.sh
 bh_timed build cargo build --release -p bulkhead -p bulkhead-bench
-bh_timed bench "$CARGO_TARGET_DIR/release/bulkhead-bench" "$CARGO_TARGET_DIR/release/bulkhead" "${1:-3}"
+binary="$CARGO_TARGET_DIR/release/bulkhead"
+bh_timed bench "$CARGO_TARGET_DIR/release/bulkhead-bench" "$binary" "${1:-3}"
+
+# The two sections measured from outside: they need a container to inspect.
+sdk1_python="$(bash scripts/ensure-python-sdk.sh 1.30.0)"
+command -v perf >/dev/null 2>&1 || bh_apt_install_missing linux-perf
+target="bulkhead-bench-profile-$$"
+docker run -d --name "$target" bulkhead-test/busybox sleep 3600 >/dev/null
+trap 'docker rm -f "$target" >/dev/null 2>&1 || true' EXIT
+{
+    printf '\n'
+    bh_timed schema-cost "$sdk1_python" bench/python/schema_cost.py "$binary" "$target" 200
+    printf '\n'
+    bh_timed profile python3 bench/python/profile.py "$binary" "$target" 1500
+} >>BENCHMARKS.md
 bh_log "wrote $BH_ROOT/BENCHMARKS.md"

@@ -2,15 +2,19 @@
 # Makes sure a virtual environment with the official MCP Python SDK exists, for the
 # interop check in tests/interop/python_sdk.py, and prints its python's path on stdout.
 #
+#   scripts/ensure-python-sdk.sh [VERSION]
+#
 # The venv lives outside the clone, beside the build cache:
-# ${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/venv. The SDK version is pinned; a venv with
-# another version is upgraded in place. Quiet when everything is present.
+# ${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/venv (venv-VERSION when a VERSION is given;
+# the benchmarks use the 1.x client, which validates every result). The SDK version is
+# pinned; a venv with another version is upgraded in place. Quiet when everything is
+# present.
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-SDK_VERSION="2.3.0"
-venv="${XDG_CACHE_HOME:-${HOME:?}/.cache}/bulkhead/venv"
+SDK_VERSION="${1:-2.3.0}"
+venv="${XDG_CACHE_HOME:-${HOME:?}/.cache}/bulkhead/venv${1:+-$1}"
 python="$venv/bin/python"
 
 command -v python3 >/dev/null 2>&1 || bh_die "python3 is needed for the MCP Python SDK interop check"

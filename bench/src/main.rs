@@ -8,6 +8,7 @@
 //! are compared with the floor measured in the same run, as a ratio, because these
 //! machines are shared and noisy. Writes BENCHMARKS.md in the current directory.
 
+mod in_process;
 mod stats;
 
 use std::path::{Path, PathBuf};
@@ -26,11 +27,14 @@ const CALLS: usize = 500;
 const IN_FLIGHT: usize = 64;
 const MEMORY_CALLS: usize = 10_000;
 const CONTAINERS: usize = 5;
+/// The default plugins a start loads (and a cold start compiles).
+const PLUGINS: f64 = 4.0;
 
 /// One run's figures.
 #[derive(Debug, Default)]
 struct Figures {
     cold_start: Across,
+    compile_per_plugin: Across,
     warm_start: Across,
     rss_after_start: Across,
     /// Call median, call p99, floor median, median ratio.
@@ -40,7 +44,12 @@ struct Figures {
     refused: Across,
     rss_1k: Across,
     rss_10k: Across,
+    anon_10k: Across,
     peak_rss: Across,
+    /// In process: a call with no primitive, what one primitive adds, the engine's request.
+    wasm_call: Across,
+    wasm_primitive: Across,
+    wasm_engine: Across,
 }
 
 #[tokio::main]
@@ -87,6 +96,9 @@ async fn measure(
             drop(server);
         }
         figures.warm_start.push(ms(median(&warm)));
+        figures
+            .compile_per_plugin
+            .push((ms(started) - ms(median(&warm))) / PLUGINS);
 
         let (_, server) = start(binary, cache.path()).await?;
         let pid = server.pid().context("the server's pid")?;
@@ -144,7 +156,14 @@ async fn measure(
             }
         }
         figures.rss_10k.push(mib(status(pid, "VmRSS")?));
+        figures.anon_10k.push(mib(status(pid, "RssAnon")?));
         figures.peak_rss.push(mib(status(pid, "VmHWM")?));
+        drop(server);
+
+        let overhead = in_process::measure(engine).await?;
+        figures.wasm_call.push(ms(overhead.per_call));
+        figures.wasm_primitive.push(ms(overhead.per_primitive()));
+        figures.wasm_engine.push(ms(overhead.engine));
     }
     Ok(figures)
 }
@@ -252,7 +271,9 @@ async fn report(
          {runs} run(s); each figure is the median over runs with the range in brackets. Calls are {CALLS} sequential requests per measure, \
          compared with the same request sent straight to the engine socket in the same run (the floor). \
          {IN_FLIGHT} calls in flight are sent at once on one session. Memory is the server's RSS from /proc after 1,000 and 10,000 list calls, and its peak (VmHWM). \
-         The engine holds {CONTAINERS} running containers made for the run. These machines are shared and noisy: ratios travel, absolute times do not.\n\n"
+         The engine holds {CONTAINERS} running containers made for the run. \
+         The in-process rows load the probe fixture into the host library with no transport and time `probe_echo` (a fresh instance and one call) and `probe_list` (the same plus one `containers-read` primitive) against the bare engine request; a primitive's cost is list − echo − engine. \
+         These machines are shared and noisy: ratios travel, absolute times do not.\n\n"
     ));
     out.push_str("## Machine\n\n");
     out.push_str(&format!(
@@ -275,6 +296,12 @@ async fn report(
         (
             "start, empty cache: compiles the plugins (ms)",
             f.cold_start.show(0),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "… compiling, per plugin: (cold − warm) / 4 (ms)",
+            f.compile_per_plugin.show(0),
             "—".into(),
             "—".into(),
         ),
@@ -332,7 +359,25 @@ async fn report(
             "—".into(),
             "—".into(),
         ),
+        (
+            "… of which private (RssAnon; the rest is mapped files: the binary, compiled plugins, libc) (MiB)",
+            f.anon_10k.show(1),
+            "—".into(),
+            "—".into(),
+        ),
         ("peak RSS (MiB)", f.peak_rss.show(1), "—".into(), "—".into()),
+        (
+            "in process: one call into a fresh plugin instance, no primitive (ms)",
+            f.wasm_call.show(3),
+            "—".into(),
+            "—".into(),
+        ),
+        (
+            "in process: what one primitive adds beyond the engine request (ms)",
+            f.wasm_primitive.show(3),
+            f.wasm_engine.show(3),
+            "—".into(),
+        ),
     ];
     for (measure, ours, floor, ratio) in rows {
         out.push_str(&format!("| {measure} | {ours} | {floor} | {ratio} |\n"));
