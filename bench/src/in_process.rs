@@ -11,9 +11,11 @@ use anyhow::{Context, bail};
 use bollard::Docker;
 use bollard::query_parameters::ListContainersOptionsBuilder;
 use bulkhead::access::Journal;
+use bulkhead::argument_policy::ArgumentPolicy;
 use bulkhead::capabilities::{Capability, CapabilitySet};
 use bulkhead::docker::DockerConnector;
 use bulkhead::identity::Identity;
+use bulkhead::policy::{PluginSettings, Scope};
 use bulkhead::runtime::{CallContext, Limits, LoadedPlugin, Runtime};
 
 use crate::stats::median;
@@ -46,7 +48,19 @@ pub async fn measure(engine: &Docker) -> anyhow::Result<Overhead> {
         Arc::new(Identity::new(Some("bench:in-process")).map_err(anyhow::Error::msg)?),
     )?;
     let source = bulkhead::loader::read_source(std::path::Path::new(bulkhead_testkit::PROBE_WASM))?;
-    let plugin = runtime.load(source).await.context("loading the probe")?;
+    // Scope `all`, so the primitive makes the very request the floor makes (under
+    // `owned` it would add a label filter and list fewer containers).
+    let plugin = runtime
+        .load(source)
+        .await
+        .context("loading the probe")?
+        .with_settings(PluginSettings {
+            scope: Scope::All,
+            rules: Arc::new(ArgumentPolicy::default()),
+            limits: Limits::default(),
+            read_dirs: Arc::from([]),
+            removes_only_owned: false,
+        });
     // Warm the engine connection and the code paths before timing.
     for _ in 0..50 {
         call(&runtime, &plugin, "probe_echo").await?;

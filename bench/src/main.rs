@@ -48,6 +48,7 @@ struct Figures {
     peak_rss: Across,
     /// In process: a call with no primitive, what one primitive adds, the engine's request.
     wasm_call: Across,
+    wasm_list: Across,
     wasm_primitive: Across,
     wasm_engine: Across,
 }
@@ -162,6 +163,7 @@ async fn measure(
 
         let overhead = in_process::measure(engine).await?;
         figures.wasm_call.push(ms(overhead.per_call));
+        figures.wasm_list.push(ms(overhead.list_call));
         figures.wasm_primitive.push(ms(overhead.per_primitive()));
         figures.wasm_engine.push(ms(overhead.engine));
     }
@@ -373,9 +375,15 @@ async fn report(
             "—".into(),
         ),
         (
+            "in process: the same plus one list primitive (ms)",
+            f.wasm_list.show(3),
+            f.wasm_engine.show(3),
+            "—".into(),
+        ),
+        (
             "in process: what one primitive adds beyond the engine request (ms)",
             f.wasm_primitive.show(3),
-            f.wasm_engine.show(3),
+            "—".into(),
             "—".into(),
         ),
     ];
