@@ -104,9 +104,7 @@ impl ComponentCache {
             }
         }
     }
-}
 
-impl ComponentCache {
     /// The manifests cached for the component `digest`, if a trusted, whole file of
     /// this host's holds them. Only asked after the artifact itself was a cache hit,
     /// so the folder has just passed the trust check.
