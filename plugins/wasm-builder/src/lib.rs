@@ -144,8 +144,9 @@ fn run_cargo(workspace_root: &Path, target_dir: &Path, selection: &[&str]) {
     // so a trap's backtrace still names its functions).
     command.env("CARGO_PROFILE_RELEASE_DEBUG", "false");
     command.env("CARGO_PROFILE_RELEASE_STRIP", "debuginfo");
-    // The workspace's release profile is tuned for the host binary (fat LTO, one
+    // The workspace's release profile is tuned for the host binary (size, fat LTO, one
     // codegen unit); plugins keep cargo's defaults, which build several times faster.
+    command.env("CARGO_PROFILE_RELEASE_OPT_LEVEL", "3");
     command.env("CARGO_PROFILE_RELEASE_LTO", "false");
     command.env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16");
     let status = command
