@@ -245,6 +245,11 @@ fn mib(kib: u64) -> f64 {
     kib as f64 / 1024.0
 }
 
+/// A table row with no floor to compare against.
+fn alone(measure: &'static str, ours: String) -> (&'static str, String, String, String) {
+    (measure, ours, "—".into(), "—".into())
+}
+
 /// BENCHMARKS.md: method, machine, and the table.
 async fn report(
     binary: &Path,
@@ -289,90 +294,50 @@ async fn report(
     ));
     out.push_str("## Results\n\n| measure | Bulkhead | floor (engine directly) | ratio |\n| --- | --- | --- | --- |\n");
     let rows = [
-        (
+        alone(
             "start, warm cache: spawn → tools/list (ms)",
             f.warm_start.show(1),
-            "—".into(),
-            "—".into(),
         ),
-        (
+        alone(
             "start, empty cache: compiles the plugins (ms)",
             f.cold_start.show(0),
-            "—".into(),
-            "—".into(),
         ),
-        (
+        alone(
             "… compiling, per plugin: (cold − warm) / 4 (ms)",
             f.compile_per_plugin.show(0),
-            "—".into(),
-            "—".into(),
         ),
-        (
-            "RSS after start (MiB)",
-            f.rss_after_start.show(1),
-            "—".into(),
-            "—".into(),
-        ),
+        alone("RSS after start (MiB)", f.rss_after_start.show(1)),
         (
             "`docker_list_containers` median (ms)",
             f.list[0].show(2),
             f.list[2].show(2),
             f.list[3].show(2),
         ),
-        (
-            "`docker_list_containers` p99 (ms)",
-            f.list[1].show(2),
-            "—".into(),
-            "—".into(),
-        ),
+        alone("`docker_list_containers` p99 (ms)", f.list[1].show(2)),
         (
             "`docker_inspect_container` median (ms)",
             f.inspect[0].show(2),
             f.inspect[2].show(2),
             f.inspect[3].show(2),
         ),
-        (
-            "`docker_inspect_container` p99 (ms)",
-            f.inspect[1].show(2),
-            "—".into(),
-            "—".into(),
-        ),
+        alone("`docker_inspect_container` p99 (ms)", f.inspect[1].show(2)),
         (
             "64 list calls in flight on one session: wall (ms)",
             f.in_flight[0].show(1),
             f.in_flight[1].show(1),
             f.in_flight[2].show(1),
         ),
-        (
-            "… of which refused",
-            f.refused.show(0),
-            "—".into(),
-            "—".into(),
-        ),
-        (
-            "RSS after 1,000 calls (MiB)",
-            f.rss_1k.show(1),
-            "—".into(),
-            "—".into(),
-        ),
-        (
-            "RSS after 10,000 calls (MiB)",
-            f.rss_10k.show(1),
-            "—".into(),
-            "—".into(),
-        ),
-        (
+        alone("… of which refused", f.refused.show(0)),
+        alone("RSS after 1,000 calls (MiB)", f.rss_1k.show(1)),
+        alone("RSS after 10,000 calls (MiB)", f.rss_10k.show(1)),
+        alone(
             "… of which private (RssAnon; the rest is mapped files: the binary, compiled plugins, libc) (MiB)",
             f.anon_10k.show(1),
-            "—".into(),
-            "—".into(),
         ),
-        ("peak RSS (MiB)", f.peak_rss.show(1), "—".into(), "—".into()),
-        (
+        alone("peak RSS (MiB)", f.peak_rss.show(1)),
+        alone(
             "in process: one call into a fresh plugin instance, no primitive (ms)",
             f.wasm_call.show(3),
-            "—".into(),
-            "—".into(),
         ),
         (
             "in process: the same plus one list primitive (ms)",
@@ -380,11 +345,9 @@ async fn report(
             f.wasm_engine.show(3),
             "—".into(),
         ),
-        (
+        alone(
             "in process: what one primitive adds beyond the engine request (ms)",
             f.wasm_primitive.show(3),
-            "—".into(),
-            "—".into(),
         ),
     ];
     for (measure, ours, floor, ratio) in rows {
