@@ -214,7 +214,8 @@ fn open_own_artifact(path: &Path) -> Result<Option<fs::File>, String> {
 /// become resident, they are shared with the page cache, and data segments are
 /// copy-on-write from the file. wasmtime 48 maps by path only, so the path given is
 /// `/proc/self/fd/N`, which names the very file that was checked, not whatever sits at
-/// the cache path now. Without `/proc` the bytes are read instead.
+/// the cache path now. Without `/proc`, or on a file system that cannot map, the bytes
+/// are read instead.
 #[allow(unsafe_code)]
 fn deserialize_open_file(engine: &Engine, file: &fs::File) -> wasmtime::Result<Component> {
     use std::os::fd::AsRawFd;
@@ -222,8 +223,12 @@ fn deserialize_open_file(engine: &Engine, file: &fs::File) -> wasmtime::Result<C
     if by_descriptor.exists() {
         // SAFETY: as for `deserialize_bytes`; the file is this user's own, mode 0600 in
         // a 0700 folder, and is only ever replaced by rename, never written in place.
-        return unsafe { Component::deserialize_file(engine, &by_descriptor) };
+        match unsafe { Component::deserialize_file(engine, &by_descriptor) } {
+            Ok(component) => return Ok(component),
+            Err(err) => tracing::debug!("cannot map the artifact, reading it: {err:#}"),
+        }
     }
+    // The mapping opened its own descriptor, so this one still reads from the start.
     let mut bytes = Vec::new();
     (&*file).read_to_end(&mut bytes)?;
     deserialize_bytes(engine, &bytes)
@@ -299,6 +304,15 @@ mod tests {
         assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Hit);
         let dir = fs::metadata(cache.dir.as_ref().unwrap()).unwrap();
         assert_eq!(dir.mode() & 0o777, 0o700);
+    }
+
+    #[test]
+    fn a_damaged_artifact_is_compiled_again_and_replaced() {
+        let (_root, engine, cache, wasm) = setup();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+        fs::write(artifact(&cache, &wasm), b"not an artifact").unwrap();
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Stored);
+        assert_eq!(outcome(&cache, &engine, &wasm), CacheOutcome::Hit);
     }
 
     #[test]
