@@ -13,22 +13,21 @@ struct Embedded {
     sha256: &'static str,
 }
 
-static CONTAINERS: Embedded = Embedded {
-    wasm: include_bytes!(env!("BULKHEAD_PLUGIN_CONTAINERS")),
-    sha256: env!("BULKHEAD_PLUGIN_CONTAINERS_SHA256"),
-};
-static SANDBOX: Embedded = Embedded {
-    wasm: include_bytes!(env!("BULKHEAD_PLUGIN_SANDBOX")),
-    sha256: env!("BULKHEAD_PLUGIN_SANDBOX_SHA256"),
-};
-static COMPOSE: Embedded = Embedded {
-    wasm: include_bytes!(env!("BULKHEAD_PLUGIN_COMPOSE")),
-    sha256: env!("BULKHEAD_PLUGIN_COMPOSE_SHA256"),
-};
-static DIAGNOSTICS: Embedded = Embedded {
-    wasm: include_bytes!(env!("BULKHEAD_PLUGIN_DIAGNOSTICS")),
-    sha256: env!("BULKHEAD_PLUGIN_DIAGNOSTICS_SHA256"),
-};
+/// The component build.rs made for `$key` (`CONTAINERS` → `BULKHEAD_PLUGIN_CONTAINERS`)
+/// and its digest.
+macro_rules! embedded {
+    ($key:literal) => {
+        Embedded {
+            wasm: include_bytes!(env!(concat!("BULKHEAD_PLUGIN_", $key))),
+            sha256: env!(concat!("BULKHEAD_PLUGIN_", $key, "_SHA256")),
+        }
+    };
+}
+
+static CONTAINERS: Embedded = embedded!("CONTAINERS");
+static SANDBOX: Embedded = embedded!("SANDBOX");
+static COMPOSE: Embedded = embedded!("COMPOSE");
+static DIAGNOSTICS: Embedded = embedded!("DIAGNOSTICS");
 
 /// What a built-in plugin gets by default beyond its grant. The operator's policy
 /// overrides each default, except a forced scope.

@@ -447,16 +447,22 @@ pub(crate) fn capability_refusal(
     )
 }
 
+/// A schema that passed at load but does not compile now (see `ToolSpec::input_validator`):
+/// the plugin's fault, and its calls fail rather than go unchecked.
+fn uncompilable(spec: &ToolSpec, which: &str, reason: &str) -> ToolFailure {
+    ToolFailure::new(
+        ErrorCode::PluginFault,
+        format!(
+            "tool `{}` has an {which} schema the host cannot compile: {reason}",
+            spec.name
+        ),
+    )
+}
+
 fn validate_arguments(spec: &ToolSpec, arguments: &Value) -> Result<(), ToolFailure> {
-    let validator = spec.input_validator().map_err(|reason| {
-        ToolFailure::new(
-            ErrorCode::PluginFault,
-            format!(
-                "tool `{}` has an input schema the host cannot compile: {reason}",
-                spec.name
-            ),
-        )
-    })?;
+    let validator = spec
+        .input_validator()
+        .map_err(|reason| uncompilable(spec, "input", &reason))?;
     let violations: Vec<String> = validator
         .iter_errors(arguments)
         .take(MAX_REPORTED_VIOLATIONS)
@@ -514,15 +520,7 @@ fn check_output(
     if let Some(validator) = spec.output_validator() {
         let validator = match validator {
             Ok(validator) => validator,
-            Err(reason) => {
-                return Answer::Failure(ToolFailure::new(
-                    ErrorCode::PluginFault,
-                    format!(
-                        "tool `{}` has an output schema the host cannot compile: {reason}",
-                        spec.name
-                    ),
-                ));
-            }
+            Err(reason) => return Answer::Failure(uncompilable(spec, "output", &reason)),
         };
         let Some(value) = &structured else {
             return Answer::Failure(ToolFailure::new(

@@ -8,6 +8,9 @@
 //! newer host's stricter rules still apply. The host version is part of the file, and
 //! a file from another version, a damaged file, or one that fails the folder's
 //! ownership rule is ignored and the plugin asked again.
+//!
+//! The file format is this module's own records, not serde on the WIT bindings:
+//! deriving serde for every WIT type would grow the binary for four records' sake.
 
 use std::path::{Path, PathBuf};
 
