@@ -13,7 +13,10 @@ use crate::reaper::Reaper;
 use crate::router::Router;
 use crate::runtime::Runtime;
 use crate::sessions::SessionLock;
-use crate::transport::mcp::McpServer;
+use crate::caller::Caller;
+use crate::transport::http::{HttpOptions, HttpServer};
+use crate::transport::http_gate::{Authentication, MCP_PATH};
+use crate::transport::mcp::{Callers, McpServer};
 
 /// Stops a background task when the scope that started it ends.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
@@ -67,15 +70,21 @@ async fn router_for(args: &ServeArgs) -> anyhow::Result<Router> {
     let mut router = Router::new(runtime, plugins, &policy);
     router.add_refused(refused_at_load);
     if let Some(path) = &args.audit_log {
-        router = router.with_audit(Arc::new(AuditLog::open(path, (*identity).clone())?));
+        router = router.with_audit(Arc::new(AuditLog::open(path)?));
     }
     Ok(router)
 }
 
-/// `bulkhead serve`: MCP over stdio until the client closes stdin. The idle reaper
-/// runs beside it, holding this session's liveness lock.
+/// `bulkhead serve`: MCP over stdio until the client closes stdin, or over HTTP until
+/// SIGINT or SIGTERM. The idle reaper runs beside it, holding this session's liveness
+/// lock.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let args = args.with_policy_file()?;
+    // Credentials first: a bad token file must stop the server before anything loads.
+    let tokens = match &args.http.tokens {
+        Some(path) => Some(crate::tokens::TokenStore::load(path)?),
+        None => None,
+    };
     let router = Arc::new(router_for(&args).await?);
     let runtime = router.runtime();
     // Without a place for the session lock there is no telling live sessions from dead
@@ -100,13 +109,71 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             None
         }
     };
+    let operator = Caller::operator(Arc::clone(runtime.identity()));
+    let max_calls = args.http.max_calls_in_flight as usize;
+    if let Some(addr) = args.http.addr {
+        let session = runtime.identity().session.clone();
+        let (authentication, callers) = match tokens {
+            Some(tokens) => (Authentication::Tokens(tokens), Callers::PerRequest),
+            None => (
+                Authentication::None(operator.clone()),
+                Callers::Operator(operator),
+            ),
+        };
+        let options = HttpOptions {
+            addr,
+            authentication,
+            allowed_hosts: args.http.allowed_hosts.clone(),
+            allowed_origins: args.http.allowed_origins.clone(),
+            rate_per_second: args.http.rate_per_second,
+            rate_burst: args.http.rate_burst,
+        };
+        let server = HttpServer::bind(options, McpServer::new(router, callers, max_calls), session)
+            .await?;
+        // The bound address on stderr, so a caller that asked for port 0 learns it.
+        tracing::info!(addr = %server.local_addr()?, path = MCP_PATH, "serving MCP over HTTP");
+        server.serve(termination()).await?;
+        tracing::info!("HTTP server stopped");
+        return Ok(());
+    }
     tracing::info!(tools = router.listed().count(), "serving MCP over stdio");
-    let service = McpServer::new(router)
+    let service = McpServer::new(router, Callers::Operator(operator), max_calls)
         .serve(rmcp::transport::stdio())
         .await
         .context("MCP session did not start")?;
     let reason = service.waiting().await.context("MCP session failed")?;
     tracing::info!(?reason, "MCP session ended");
+    Ok(())
+}
+
+/// Completes on SIGINT or SIGTERM.
+async fn termination() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+/// `bulkhead token new`: appends the token's hash to the file, prints the token.
+pub fn new_token(file: &std::path::Path, principal: &str, scope: &str) -> anyhow::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let (token, line) = crate::tokens::new_token(principal, scope).map_err(anyhow::Error::msg)?;
+    let mut out = std::fs::OpenOptions::new()
+        .append(true)
+        .create(true)
+        .mode(0o600)
+        .open(file)
+        .with_context(|| format!("opening {}", file.display()))?;
+    writeln!(out, "{line}").with_context(|| format!("writing {}", file.display()))?;
+    writeln!(std::io::stdout().lock(), "{token}")?;
     Ok(())
 }
 

@@ -31,6 +31,8 @@ const MAX_ARGUMENT_DEPTH: usize = 6;
 /// One tool call as the audit trail records it.
 #[derive(Debug, Clone)]
 pub struct CallRecord<'a> {
+    /// Whom the call acted for.
+    pub identity: &'a Identity,
     pub plugin: &'a str,
     pub plugin_version: &'a str,
     pub plugin_digest: &'a str,
@@ -54,22 +56,19 @@ struct Chain {
 
 /// An append-only, hash-chained log file.
 pub struct AuditLog {
-    identity: Identity,
     chain: Mutex<Chain>,
 }
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditLog")
-            .field("identity", &self.identity)
-            .finish_non_exhaustive()
+        f.debug_struct("AuditLog").finish_non_exhaustive()
     }
 }
 
 impl AuditLog {
     /// Opens `path` for appending (mode 0600 when created). An existing file is verified
     /// first and its chain continued; a broken one is refused rather than extended.
-    pub fn open(path: &Path, identity: Identity) -> anyhow::Result<Self> {
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
         use anyhow::Context as _;
         use std::os::unix::fs::OpenOptionsExt;
         let (seq, prev) = if path.exists() {
@@ -87,7 +86,6 @@ impl AuditLog {
             .open(path)
             .with_context(|| format!("opening the audit log {}", path.display()))?;
         Ok(AuditLog {
-            identity,
             chain: Mutex::new(Chain { file, seq, prev }),
         })
     }
@@ -101,8 +99,8 @@ impl AuditLog {
         let mut fields = Map::new();
         fields.insert("seq".into(), json!(chain.seq + 1));
         fields.insert("time_ms".into(), json!(now_ms() as u64));
-        fields.insert("principal".into(), json!(self.identity.principal));
-        fields.insert("session".into(), json!(self.identity.session));
+        fields.insert("principal".into(), json!(call.identity.principal));
+        fields.insert("session".into(), json!(call.identity.session));
         fields.insert("plugin".into(), json!(call.plugin));
         fields.insert("plugin_version".into(), json!(call.plugin_version));
         fields.insert("plugin_digest".into(), json!(call.plugin_digest));
@@ -245,6 +243,7 @@ mod tests {
 
     fn record(log: &AuditLog, tool: &str) {
         log.record(CallRecord {
+            identity: &actor(),
             plugin: "containers",
             plugin_version: "0.1.0",
             plugin_digest: "abc",
@@ -268,7 +267,7 @@ mod tests {
     fn three_lines() -> (tempfile::TempDir, std::path::PathBuf, Vec<String>) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
-        let log = AuditLog::open(&path, actor()).unwrap();
+        let log = AuditLog::open(&path).unwrap();
         for tool in ["a", "b", "c"] {
             record(&log, tool);
         }
@@ -284,7 +283,7 @@ mod tests {
     fn a_written_log_verifies_and_continues_across_opens() {
         let (_dir, path, _) = three_lines();
         assert_eq!(verify(&path).unwrap().lines, 3);
-        let log = AuditLog::open(&path, actor()).unwrap();
+        let log = AuditLog::open(&path).unwrap();
         record(&log, "d");
         assert_eq!(verify(&path).unwrap().lines, 4);
     }
@@ -310,7 +309,7 @@ mod tests {
         for (tampered, bad_line) in cases {
             std::fs::write(&path, tampered.join("\n") + "\n").unwrap();
             assert_eq!(verify(&path).unwrap_err().line, bad_line);
-            assert!(AuditLog::open(&path, actor()).is_err());
+            assert!(AuditLog::open(&path).is_err());
         }
     }
 

@@ -48,6 +48,26 @@ pub enum Command {
     /// Work with an audit log written by `serve --audit-log`.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Bearer tokens for `serve --http --tokens FILE`.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token for PRINCIPAL: its hash is appended to FILE (created mode 0600), the
+    /// token itself printed once on stdout. Scopes: read (read-only tools), write (also
+    /// tools that change state), admin (also destructive ones, if the policy allows).
+    New {
+        /// The token file.
+        #[arg(long = "file", value_name = "FILE")]
+        file: PathBuf,
+        /// Whom the token authenticates: the owner of what its calls create.
+        #[arg(long, value_name = "NAME")]
+        principal: String,
+        #[arg(long, value_name = "SCOPE", default_value = "read", value_parser = ["read", "write", "admin"])]
+        scope: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -193,9 +213,64 @@ pub struct ServeArgs {
     #[arg(long, value_name = "NAME", env = "BULKHEAD_PRINCIPAL")]
     pub principal: Option<String>,
 
+    #[command(flatten)]
+    pub http: HttpArgs,
+
     /// What only a policy file can say (tool lists, per-plugin tiers, allowed plugins).
     #[arg(skip)]
     pub file_rules: FileRules,
+}
+
+/// `serve --http` and what goes with it.
+#[derive(Debug, Args, Clone)]
+pub struct HttpArgs {
+    /// Serve MCP Streamable HTTP on ADDR (for example 127.0.0.1:8080) at path /mcp,
+    /// instead of stdio. A non-loopback ADDR needs --tokens and --allowed-host.
+    #[arg(long = "http", value_name = "ADDR", env = "BULKHEAD_HTTP")]
+    pub addr: Option<std::net::SocketAddr>,
+
+    /// Require `Authorization: Bearer` with a token from FILE (made by `bulkhead token
+    /// new`). Without it, every HTTP request acts as the local operator.
+    #[arg(long = "tokens", value_name = "FILE", env = "BULKHEAD_TOKENS", requires = "addr")]
+    pub tokens: Option<PathBuf>,
+
+    /// Also answer requests whose Host is HOST or HOST:PORT (repeatable); loopback
+    /// names are always allowed.
+    #[arg(long = "allowed-host", value_name = "HOST", requires = "addr")]
+    pub allowed_hosts: Vec<String>,
+
+    /// Let browser pages from ORIGIN (scheme://host[:port]) call (repeatable). Default:
+    /// none, so any request with an Origin header is refused.
+    #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "addr")]
+    pub allowed_origins: Vec<String>,
+
+    /// Sustained requests per second for each principal over HTTP.
+    #[arg(long = "rate-limit", value_name = "PER_SEC", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000), requires = "addr")]
+    pub rate_per_second: u32,
+
+    /// Requests a principal may send at once above its sustained rate.
+    #[arg(long = "rate-burst", value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000), requires = "addr")]
+    pub rate_burst: u32,
+
+    /// Tool calls the whole server runs at once, over all clients and plugins; more
+    /// are refused with DKR-013.
+    #[arg(long = "max-calls-in-flight", value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
+    pub max_calls_in_flight: u32,
+}
+
+impl Default for HttpArgs {
+    /// What the flags default to.
+    fn default() -> Self {
+        HttpArgs {
+            addr: None,
+            tokens: None,
+            allowed_hosts: Vec::new(),
+            allowed_origins: Vec::new(),
+            rate_per_second: 50,
+            rate_burst: 200,
+            max_calls_in_flight: 256,
+        }
+    }
 }
 
 /// Allowed ranges, shared by the flags and the policy file's keys.

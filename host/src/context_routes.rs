@@ -15,7 +15,8 @@ use crate::bindings::context;
 use crate::capabilities::CapabilitySet;
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::policy::Policy;
-use crate::router::{Router, capability_refusal};
+use crate::caller::Caller;
+use crate::router::{Router, capability_refusal, tier_refusal};
 use crate::runtime::context_manifest::{PromptSpec, TemplateSpec};
 use crate::runtime::{CallContext, Invocation, LoadedPlugin, Reply};
 use crate::sanitize::{one_line, strip_controls, truncate_at_char};
@@ -264,6 +265,7 @@ impl Router {
     /// are taken as their text).
     pub async fn get_prompt(
         &self,
+        caller: &Caller,
         name: &str,
         arguments: Option<Map<String, Value>>,
     ) -> Result<FilledPrompt, ContextFailure> {
@@ -279,6 +281,7 @@ impl Router {
         });
         let reply = self
             .context_call(
+                caller,
                 &prompt.plugin,
                 &format!("prompt `{name}`"),
                 &prompt.gate,
@@ -310,6 +313,7 @@ impl Router {
     /// `<plugin index>:<that plugin's cursor>`.
     pub async fn list_resources(
         &self,
+        caller: &Caller,
         cursor: Option<&str>,
     ) -> Result<(Vec<ListedResource>, Option<String>), ContextFailure> {
         let plugins: Vec<&ResourcePlugin> = self.context.resource_plugins().collect();
@@ -327,7 +331,14 @@ impl Router {
         let invocation = Ok(Invocation::ListResources { cursor: inner });
         let shape = self.audits().then(|| Value::Object(Map::new()));
         let reply = self
-            .context_call(&serving.plugin, "resources/list", &gate, shape, invocation)
+            .context_call(
+                caller,
+                &serving.plugin,
+                "resources/list",
+                &gate,
+                shape,
+                invocation,
+            )
             .await?;
         let Reply::Resources(page) = reply else {
             unreachable!("a list invocation answers with a page");
@@ -355,7 +366,11 @@ impl Router {
     }
 
     /// Reads `uri`: routed by its scheme, matched to a granted template.
-    pub async fn read_resource(&self, uri: &str) -> Result<ResourceText, ContextFailure> {
+    pub async fn read_resource(
+        &self,
+        caller: &Caller,
+        uri: &str,
+    ) -> Result<ResourceText, ContextFailure> {
         let unknown = || {
             ContextError::UnknownResource(truncate_at_char(&strip_controls(uri), 256).to_string())
         };
@@ -374,6 +389,7 @@ impl Router {
         let what = format!("resource `{}`", spec.template);
         let reply = self
             .context_call(
+                caller,
                 &serving.plugin,
                 &what,
                 &serving.templates[index],
@@ -400,6 +416,7 @@ impl Router {
     /// Suggestions for a prompt's argument or a template's variable.
     pub async fn complete(
         &self,
+        caller: &Caller,
         request: CompletionRequest,
     ) -> Result<Suggestions, ContextFailure> {
         let CompletionRequest {
@@ -456,7 +473,7 @@ impl Router {
             .audits()
             .then(|| serde_json::json!({"argument": "string", "value": "string"}));
         let reply = self
-            .context_call(plugin, &what, gate, shape, invocation)
+            .context_call(caller, plugin, &what, gate, shape, invocation)
             .await?;
         let Reply::Completion(completion) = reply else {
             unreachable!("a completion invocation answers with a completion");
@@ -499,6 +516,7 @@ impl Router {
     /// Gate, then run `invocation` in the plugin's slot; audited like a tool call.
     async fn context_call(
         &self,
+        caller: &Caller,
         plugin: &Arc<LoadedPlugin>,
         what: &str,
         gate: &Gate,
@@ -507,7 +525,8 @@ impl Router {
     ) -> Result<Reply, ToolFailure> {
         let started = Instant::now();
         let journal = Journal::default();
-        let result = match (&gate.refusal, invocation) {
+        let above_tier = tier_refusal(caller, what, gate.allowed);
+        let result = match (gate.refusal.as_ref().or(above_tier.as_ref()), invocation) {
             (Some(refusal), _) => Err(refusal.clone()),
             (None, Err(invalid)) => Err(invalid),
             (None, Ok(invocation)) => {
@@ -518,6 +537,7 @@ impl Router {
                         deadline,
                         journal: journal.clone(),
                         progress: None,
+                        identity: Arc::clone(&caller.identity),
                     };
                     self.runtime().invoke(plugin, call, invocation)
                 })
@@ -529,6 +549,7 @@ impl Router {
             Err(failure) => failure.code.as_str(),
         };
         self.record(
+            caller,
             plugin,
             what,
             gate.allowed,

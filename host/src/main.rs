@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-use bulkhead::cli::{AuditCommand, Cli, Command, PolicyCommand};
+use bulkhead::cli::{AuditCommand, Cli, Command, PolicyCommand, TokenCommand};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -29,6 +29,11 @@ fn main() -> ExitCode {
             Command::Policy(PolicyCommand::Check { file }) => bulkhead::app::check_policy(&file),
             Command::Keygen { out } => bulkhead::app::keygen(&out),
             Command::Plugin(command) => bulkhead::app::plugin_command(command),
+            Command::Token(TokenCommand::New {
+                file,
+                principal,
+                scope,
+            }) => bulkhead::app::new_token(&file, &principal, &scope),
         }
     });
     match result {

@@ -1,4 +1,5 @@
-//! The idle reaper: removes this principal's containers that carry an idle TTL
+//! The idle reaper: removes this principal's containers, and this session's (over HTTP,
+//! those of every authenticated caller), that carry an idle TTL
 //! (`io.bulkhead.idle-ttl`, set by a plugin such as the sandbox) once they have not been
 //! used for that long. A container of this session is idle since this server last used
 //! it (or since its creation); one of a session whose server is gone (no live session
@@ -61,18 +62,30 @@ impl Reaper {
             .client()
             .await
             .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-        let filters = HashMap::from([(
-            "label".to_string(),
-            vec![
-                IDLE_TTL_LABEL.to_string(),
-                format!("{OWNER_LABEL}={}", self.identity.principal),
-            ],
-        )]);
-        let options = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&filters)
-            .build();
-        let listed = docker.list_containers(Some(options)).await?;
+        // This principal's, from any session; and this session's, of any principal
+        // (over HTTP each caller is a principal of its own).
+        let mut listed = Vec::new();
+        for owned_by in [
+            format!("{OWNER_LABEL}={}", self.identity.principal),
+            format!("{SESSION_LABEL}={}", self.identity.session),
+        ] {
+            let filters = HashMap::from([(
+                "label".to_string(),
+                vec![IDLE_TTL_LABEL.to_string(), owned_by],
+            )]);
+            let options = ListContainersOptionsBuilder::new()
+                .all(true)
+                .filters(&filters)
+                .build();
+            for summary in docker.list_containers(Some(options)).await? {
+                if !listed
+                    .iter()
+                    .any(|seen: &bollard::models::ContainerSummary| seen.id == summary.id)
+                {
+                    listed.push(summary);
+                }
+            }
+        }
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs() as i64);

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::access::Journal;
 use crate::audit::{AuditLog, CallRecord, argument_shape};
+use crate::caller::Caller;
 use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
 use crate::context_routes::ContextRoutes;
 use crate::errors::{ErrorCode, ToolFailure};
@@ -193,11 +194,17 @@ impl Router {
         &self.refused
     }
 
-    /// Gate, validate, run, check. Only an unknown tool is a protocol-level error;
-    /// everything else is an answer the model can read and act on. Progress of long
-    /// primitives goes to `progress` when the caller wants it.
+    /// Tools `caller` may see: listed, and within its tier.
+    pub fn listed_for<'a>(&'a self, caller: &'a Caller) -> impl Iterator<Item = &'a RoutedTool> {
+        self.listed().filter(|tool| caller.may_use(tool.allowed))
+    }
+
+    /// Gate, validate, run, check, for `caller`. Only an unknown tool is a
+    /// protocol-level error; everything else is an answer the model can read and act
+    /// on. Progress of long primitives goes to `progress` when the caller wants it.
     pub async fn call(
         &self,
+        caller: &Caller,
         name: &str,
         arguments: Option<Map<String, Value>>,
         progress: Option<Arc<dyn ProgressSink>>,
@@ -213,12 +220,15 @@ impl Router {
             .as_ref()
             .map(|_| argument_shape(arguments.as_ref().unwrap_or(&Map::new())));
         let journal = Journal::default();
-        let answer = self.run(tool, arguments, progress, journal.clone()).await;
+        let answer = self
+            .run(caller, tool, arguments, progress, journal.clone())
+            .await;
         let outcome = match &answer {
             Answer::Success { .. } => "ok",
             Answer::Failure(failure) => failure.code.as_str(),
         };
         self.record(
+            caller,
             &tool.plugin,
             name,
             tool.allowed,
@@ -234,6 +244,7 @@ impl Router {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn record(
         &self,
+        caller: &Caller,
         plugin: &LoadedPlugin,
         what: &str,
         allowed: CapabilitySet,
@@ -245,6 +256,7 @@ impl Router {
         let duration_ms = started.elapsed().as_millis() as u64;
         tracing::info!(
             target: "bulkhead::audit",
+            principal = %caller.identity.principal,
             plugin = %plugin.manifest.name,
             tool = what,
             capabilities = %allowed,
@@ -254,6 +266,7 @@ impl Router {
         );
         if let (Some(audit), Some(arguments)) = (&self.audit, shape) {
             audit.record(CallRecord {
+                identity: &caller.identity,
                 plugin: &plugin.manifest.name,
                 plugin_version: &plugin.manifest.version,
                 plugin_digest: &plugin.digest,
@@ -308,6 +321,7 @@ impl Router {
     /// input against a large schema must not stall the async workers.
     async fn run(
         &self,
+        caller: &Caller,
         tool: &RoutedTool,
         arguments: Option<Map<String, Value>>,
         progress: Option<Arc<dyn ProgressSink>>,
@@ -315,6 +329,9 @@ impl Router {
     ) -> Answer {
         if let Some(refusal) = &tool.refusal {
             return Answer::Failure(refusal.clone());
+        }
+        if let Some(refusal) = tier_refusal(caller, &format!("tool `{}`", tool.spec().name), tool.allowed) {
+            return Answer::Failure(refusal);
         }
         let arguments = Value::Object(arguments.unwrap_or_default());
         let serialized = arguments.to_string();
@@ -343,6 +360,7 @@ impl Router {
                     deadline,
                     journal,
                     progress,
+                    identity: Arc::clone(&caller.identity),
                 };
                 let output = self.runtime.call(plugin, call, serialized).await?;
                 let (checked, index) = (Arc::clone(plugin), tool.index);
@@ -368,6 +386,26 @@ async fn blocking<T: Send + 'static>(
             format!("checking the call failed: {err}"),
         )
     })
+}
+
+/// Why `caller` may not use something that uses `allowed` (named by `what`), if it may
+/// not: it is above the tier the caller's credentials allow.
+pub(crate) fn tier_refusal(caller: &Caller, what: &str, allowed: CapabilitySet) -> Option<ToolFailure> {
+    if caller.may_use(allowed) {
+        return None;
+    }
+    let needed = allowed.max_tier().map_or("read", crate::policy_file::tier_name);
+    Some(
+        ToolFailure::new(
+            ErrorCode::PolicyDenied,
+            format!(
+                "{what} is a {needed} operation; `{}` may use {} operations only",
+                caller.identity.principal,
+                crate::policy_file::tier_name(caller.tier)
+            ),
+        )
+        .with_hint("Ask the operator for a token with a wider scope."),
+    )
 }
 
 /// Why a tool must be hidden, if it must.

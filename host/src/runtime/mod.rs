@@ -420,7 +420,7 @@ impl Runtime {
             allowed: call.allowed,
             docker: Arc::clone(&self.docker),
             rules: Arc::clone(&settings.rules),
-            identity: Arc::clone(&self.identity),
+            identity: call.identity,
             scope: settings.scope,
             removes_only_owned: settings.removes_only_owned,
             journal: call.journal,
@@ -465,6 +465,8 @@ pub struct CallContext {
     pub deadline: tokio::time::Instant,
     pub journal: Journal,
     pub progress: Option<Arc<dyn ProgressSink>>,
+    /// Whom the call acts for: stamped on what it creates, checked under `Owned`.
+    pub identity: Arc<Identity>,
 }
 
 /// What a component imports: its permission request, and anything this host lacks.

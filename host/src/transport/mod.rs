@@ -1,4 +1,7 @@
-//! Protocol adapters over the router. Only MCP over stdio for now.
+//! Protocol adapters over the router: MCP over stdio, and MCP Streamable HTTP behind
+//! authentication and rate limits.
 
+pub mod http;
+pub mod http_gate;
 pub mod mcp;
 mod mcp_context;

@@ -1,0 +1,170 @@
+//! `bulkhead serve --http ADDR`: MCP Streamable HTTP on one listening socket. rmcp
+//! speaks the protocol (the stateless 2026-07-28 revision, and sessions for older
+//! clients); hyper carries HTTP/1.1; [`HttpGate`] authenticates and limits each request
+//! first. A bind that other hosts can reach must authenticate its callers, and must be
+//! told which host names it answers to: both are refused at start, never guessed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+
+use crate::rate_limit::RateLimiter;
+use crate::transport::http_gate::{Authentication, HttpGate};
+use crate::transport::mcp::McpServer;
+
+/// Largest request body: tool arguments are capped at 256 KiB, and JSON-RPC framing
+/// adds little.
+const MAX_REQUEST_BYTES: usize = 1 << 20;
+/// Connections served at once; more wait in the kernel's backlog.
+const MAX_CONNECTIONS: usize = 1024;
+/// A client has this long to send a request's headers (slow-loris defence).
+const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What `serve --http` was told.
+pub struct HttpOptions {
+    pub addr: SocketAddr,
+    pub authentication: Authentication,
+    /// Extra `Host` values to answer to, beyond the loopback names.
+    pub allowed_hosts: Vec<String>,
+    /// Browser origins allowed to call; none by default (requests without `Origin`,
+    /// from non-browser clients, always pass).
+    pub allowed_origins: Vec<String>,
+    pub rate_per_second: u32,
+    pub rate_burst: u32,
+}
+
+impl HttpOptions {
+    /// Refuses what would expose the engine: a reachable bind without authentication,
+    /// or without the host names it is reached by.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.addr.ip().is_loopback() {
+            return Ok(());
+        }
+        if matches!(self.authentication, Authentication::None(_)) {
+            anyhow::bail!(
+                "--http {} is reachable from other hosts, and nobody would need to authenticate: give --tokens FILE, or bind 127.0.0.1",
+                self.addr
+            );
+        }
+        if self.allowed_hosts.is_empty() {
+            anyhow::bail!(
+                "--http {} is reachable from other hosts: name the host names clients use with --allowed-host (DNS-rebinding defence)",
+                self.addr
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A bound server, not yet serving: tests and the CLI learn its address first.
+pub struct HttpServer {
+    listener: TcpListener,
+    gate: Arc<HttpGate>,
+    shutdown: CancellationToken,
+}
+
+impl HttpServer {
+    pub async fn bind(
+        options: HttpOptions,
+        server: McpServer,
+        server_session: String,
+    ) -> anyhow::Result<HttpServer> {
+        options.check()?;
+        let shutdown = CancellationToken::new();
+        let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
+            .into_iter()
+            .map(String::from)
+            .collect();
+        hosts.extend(options.allowed_hosts);
+        let config = StreamableHttpServerConfig::default()
+            .with_allowed_hosts(hosts)
+            .with_allowed_origins(options.allowed_origins)
+            .enforce_origin_validation()
+            .with_max_request_body_bytes(MAX_REQUEST_BYTES)
+            .with_cancellation_token(shutdown.child_token());
+        let mcp = StreamableHttpService::new(
+            move || Ok(server.clone()),
+            Arc::new(LocalSessionManager::default()),
+            config,
+        );
+        let gate = HttpGate::new(
+            options.authentication,
+            RateLimiter::new(options.rate_per_second, options.rate_burst),
+            server_session,
+            mcp,
+        );
+        let listener = TcpListener::bind(options.addr)
+            .await
+            .with_context(|| format!("binding {}", options.addr))?;
+        Ok(HttpServer {
+            listener,
+            gate: Arc::new(gate),
+            shutdown,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `stop` completes; then stops accepting and ends open streams.
+    pub async fn serve(self, stop: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+        tokio::pin!(stop);
+        loop {
+            let permit = tokio::select! {
+                () = &mut stop => break,
+                permit = Arc::clone(&connections).acquire_owned() => permit?,
+            };
+            let (stream, peer) = tokio::select! {
+                () = &mut stop => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(err) => {
+                        // Out of descriptors and the like: pause rather than spin.
+                        tracing::warn!("accepting a connection failed: {err}");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+            };
+            let _ = stream.set_nodelay(true);
+            let gate = Arc::clone(&self.gate);
+            let shutdown = self.shutdown.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let gate = Arc::clone(&gate);
+                    async move { Ok::<_, std::convert::Infallible>(gate.handle(request).await) }
+                });
+                let connection = http1::Builder::new()
+                    .timer(TokioTimer::new())
+                    .header_read_timeout(HEADER_TIMEOUT)
+                    .serve_connection(TokioIo::new(stream), service);
+                tokio::pin!(connection);
+                tokio::select! {
+                    result = connection.as_mut() => {
+                        if let Err(err) = result {
+                            tracing::debug!(%peer, "HTTP connection ended: {err}");
+                        }
+                    }
+                    () = shutdown.cancelled() => {
+                        connection.as_mut().graceful_shutdown();
+                        let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+                    }
+                }
+                drop(permit);
+            });
+        }
+        self.shutdown.cancel();
+        Ok(())
+    }
+}

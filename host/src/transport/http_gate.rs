@@ -1,0 +1,228 @@
+//! What every HTTP request passes before it reaches MCP: the endpoint path, the
+//! caller's credentials, the caller's rate, and (for clients that use sessions) that a
+//! session is used only by the principal that opened it. The request then carries its
+//! [`Caller`] in its extensions, where the MCP adapter finds it. `Host` and `Origin`
+//! are checked by rmcp's service behind this, against the allow-lists given to it.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
+use rmcp::transport::streamable_http_server::StreamableHttpService;
+use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+
+use crate::caller::Caller;
+use crate::identity::Identity;
+use crate::rate_limit::RateLimiter;
+use crate::tokens::TokenStore;
+use crate::transport::mcp::McpServer;
+
+/// The one path MCP is served on.
+pub const MCP_PATH: &str = "/mcp";
+const SESSION_HEADER: &str = "mcp-session-id";
+/// Sessions remembered at most; the oldest binding goes first beyond this. A forgotten
+/// binding makes its session answer 404, and the client opens a new one.
+const MAX_BOUND_SESSIONS: usize = 10_000;
+
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// How callers prove who they are.
+pub enum Authentication {
+    /// Nobody needs to: every request is the operator's (a loopback bind without
+    /// credentials, as trusted as stdio).
+    None(Caller),
+    /// `Authorization: Bearer <token>` from the token file.
+    Tokens(TokenStore),
+}
+
+pub struct HttpGate {
+    pub authentication: Authentication,
+    pub limiter: RateLimiter,
+    /// This server's session id, stamped with every caller's principal.
+    pub server_session: String,
+    pub mcp: StreamableHttpService<McpServer, LocalSessionManager>,
+    /// MCP session id → the principal that opened it, in opening order.
+    sessions: Mutex<SessionBindings>,
+}
+
+#[derive(Default)]
+struct SessionBindings {
+    owner: HashMap<String, String>,
+    order: std::collections::VecDeque<String>,
+}
+
+impl HttpGate {
+    pub fn new(
+        authentication: Authentication,
+        limiter: RateLimiter,
+        server_session: String,
+        mcp: StreamableHttpService<McpServer, LocalSessionManager>,
+    ) -> Self {
+        HttpGate {
+            authentication,
+            limiter,
+            server_session,
+            mcp,
+            sessions: Mutex::new(SessionBindings::default()),
+        }
+    }
+
+    pub async fn handle<B>(&self, mut request: Request<B>) -> Response<Body>
+    where
+        B: http_body::Body + Send + 'static,
+        B::Data: Send + 'static,
+        B::Error: std::fmt::Display,
+    {
+        if request.uri().path() != MCP_PATH {
+            return plain(StatusCode::NOT_FOUND, "not found: MCP is served on /mcp");
+        }
+        let caller = match self.authenticate(request.headers()) {
+            Ok(caller) => caller,
+            Err(NoCredentials) => return unauthorized(None),
+            Err(BadCredentials) => return unauthorized(Some("invalid_token")),
+        };
+        if let Err(wait) = self
+            .limiter
+            .check(&caller.identity.principal, Instant::now())
+        {
+            let mut response = plain(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many requests for this principal; retry later",
+            );
+            let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+            return response;
+        }
+        let session = request
+            .headers()
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        if let Some(session) = &session
+            && !self.bound_to(session, &caller.identity.principal)
+        {
+            // As if it did not exist: another principal's session is not to be probed.
+            return plain(StatusCode::NOT_FOUND, "session not found");
+        }
+        let closing = request.method() == Method::DELETE;
+        let principal = caller.identity.principal.clone();
+        request.extensions_mut().insert(caller);
+        let response = self.mcp.handle(request).await;
+        match (&session, response.headers().get(SESSION_HEADER)) {
+            (None, Some(opened)) => {
+                if let Ok(opened) = opened.to_str() {
+                    self.bind(opened, &principal);
+                }
+            }
+            (Some(session), _) if closing || response.status() == StatusCode::NOT_FOUND => {
+                self.unbind(session);
+            }
+            _ => {}
+        }
+        response
+    }
+
+    /// The caller the request's credentials establish.
+    fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, Unauthenticated> {
+        let tokens = match &self.authentication {
+            Authentication::None(operator) => return Ok(operator.clone()),
+            Authentication::Tokens(tokens) => tokens,
+        };
+        let presented = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| {
+                let (scheme, token) = value.split_once(' ')?;
+                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+            });
+        let entry = tokens
+            .authenticate(presented.ok_or(NoCredentials)?)
+            .ok_or(BadCredentials)?;
+        Ok(Caller {
+            identity: Arc::new(Identity {
+                principal: entry.principal.clone(),
+                session: self.server_session.clone(),
+            }),
+            tier: entry.tier,
+        })
+    }
+
+    /// Whether `session` may be used by `principal`: opened by it, or not known here
+    /// (then rmcp answers for it, normally 404).
+    fn bound_to(&self, session: &str, principal: &str) -> bool {
+        let bindings = lock(&self.sessions);
+        bindings
+            .owner
+            .get(session)
+            .is_none_or(|owner| owner == principal)
+    }
+
+    fn bind(&self, session: &str, principal: &str) {
+        let mut bindings = lock(&self.sessions);
+        if bindings.owner.len() >= MAX_BOUND_SESSIONS
+            && let Some(oldest) = bindings.order.pop_front()
+        {
+            bindings.owner.remove(&oldest);
+        }
+        bindings
+            .owner
+            .insert(session.to_string(), principal.to_string());
+        bindings.order.push_back(session.to_string());
+    }
+
+    fn unbind(&self, session: &str) {
+        let mut bindings = lock(&self.sessions);
+        if bindings.owner.remove(session).is_some() {
+            bindings.order.retain(|s| s != session);
+        }
+    }
+}
+
+/// Why a request has no caller.
+#[derive(Debug)]
+enum Unauthenticated {
+    NoCredentials,
+    BadCredentials,
+}
+use Unauthenticated::{BadCredentials, NoCredentials};
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    match mutex.lock() {
+        Ok(guard) => guard,
+        Err(poisoned) => poisoned.into_inner(),
+    }
+}
+
+pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from_static(text.as_bytes())).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+/// 401 with the challenge RFC 6750 asks for; `error` when a token was presented.
+fn unauthorized(error: Option<&'static str>) -> Response<Body> {
+    let mut response = plain(
+        StatusCode::UNAUTHORIZED,
+        "unauthorized: send Authorization: Bearer <token>",
+    );
+    let challenge = match error {
+        Some(error) => format!("Bearer realm=\"bulkhead\", error=\"{error}\""),
+        None => "Bearer realm=\"bulkhead\"".to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
