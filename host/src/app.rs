@@ -7,13 +7,13 @@ use anyhow::Context as _;
 use rmcp::ServiceExt;
 
 use crate::audit::AuditLog;
+use crate::caller::Caller;
 use crate::cli::ServeArgs;
 use crate::docker::DockerConnector;
 use crate::reaper::Reaper;
 use crate::router::Router;
 use crate::runtime::Runtime;
 use crate::sessions::SessionLock;
-use crate::caller::Caller;
 use crate::transport::http::{HttpOptions, HttpServer};
 use crate::transport::http_gate::{Authentication, MCP_PATH};
 use crate::transport::mcp::{Callers, McpServer};
@@ -85,6 +85,9 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Some(crate::tokens::TokenStore::load(path)?),
         None => None,
     };
+    if let Some(addr) = args.http.addr {
+        crate::transport::http::check_exposure(addr, tokens.is_some(), &args.http.allowed_hosts)?;
+    }
     let router = Arc::new(router_for(&args).await?);
     let runtime = router.runtime();
     // Without a place for the session lock there is no telling live sessions from dead
@@ -128,8 +131,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             rate_per_second: args.http.rate_per_second,
             rate_burst: args.http.rate_burst,
         };
-        let server = HttpServer::bind(options, McpServer::new(router, callers, max_calls), session)
-            .await?;
+        let server =
+            HttpServer::bind(options, McpServer::new(router, callers, max_calls), session).await?;
         // The bound address on stderr, so a caller that asked for port 0 learns it.
         tracing::info!(addr = %server.local_addr()?, path = MCP_PATH, "serving MCP over HTTP");
         server.serve(termination()).await?;

@@ -231,7 +231,12 @@ pub struct HttpArgs {
 
     /// Require `Authorization: Bearer` with a token from FILE (made by `bulkhead token
     /// new`). Without it, every HTTP request acts as the local operator.
-    #[arg(long = "tokens", value_name = "FILE", env = "BULKHEAD_TOKENS", requires = "addr")]
+    #[arg(
+        long = "tokens",
+        value_name = "FILE",
+        env = "BULKHEAD_TOKENS",
+        requires = "addr"
+    )]
     pub tokens: Option<PathBuf>,
 
     /// Also answer requests whose Host is HOST or HOST:PORT (repeatable); loopback

@@ -330,7 +330,11 @@ impl Router {
         if let Some(refusal) = &tool.refusal {
             return Answer::Failure(refusal.clone());
         }
-        if let Some(refusal) = tier_refusal(caller, &format!("tool `{}`", tool.spec().name), tool.allowed) {
+        if let Some(refusal) = tier_refusal(
+            caller,
+            &format!("tool `{}`", tool.spec().name),
+            tool.allowed,
+        ) {
             return Answer::Failure(refusal);
         }
         let arguments = Value::Object(arguments.unwrap_or_default());
@@ -390,11 +394,17 @@ async fn blocking<T: Send + 'static>(
 
 /// Why `caller` may not use something that uses `allowed` (named by `what`), if it may
 /// not: it is above the tier the caller's credentials allow.
-pub(crate) fn tier_refusal(caller: &Caller, what: &str, allowed: CapabilitySet) -> Option<ToolFailure> {
+pub(crate) fn tier_refusal(
+    caller: &Caller,
+    what: &str,
+    allowed: CapabilitySet,
+) -> Option<ToolFailure> {
     if caller.may_use(allowed) {
         return None;
     }
-    let needed = allowed.max_tier().map_or("read", crate::policy_file::tier_name);
+    let needed = allowed
+        .max_tier()
+        .map_or("read", crate::policy_file::tier_name);
     Some(
         ToolFailure::new(
             ErrorCode::PolicyDenied,

@@ -75,7 +75,10 @@ impl TokenStore {
             }
             let entry = parse_line(line).map_err(|err| format!("line {}: {err}", number + 1))?;
             if entries.iter().any(|e| e.hash == entry.hash) {
-                return Err(format!("line {}: the same token is listed twice", number + 1));
+                return Err(format!(
+                    "line {}: the same token is listed twice",
+                    number + 1
+                ));
             }
             entries.push(entry);
         }
@@ -128,7 +131,11 @@ pub fn scope_tier(scope: &str) -> Result<Tier, String> {
 }
 
 fn decode_hash(hex: &str) -> Option<[u8; 32]> {
-    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+    if hex.len() != 64
+        || !hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
         return None;
     }
     let mut out = [0u8; 32];
@@ -173,10 +180,16 @@ mod tests {
         let (token, line) = new_token("alice", "write").unwrap();
         let (other, other_line) = new_token("bob", "read").unwrap();
         assert!(token.starts_with(TOKEN_PREFIX) && token.len() == 4 + 64);
-        assert!(!line.contains(&token[4..]), "the file must not hold the token");
+        assert!(
+            !line.contains(&token[4..]),
+            "the file must not hold the token"
+        );
         let store = TokenStore::parse(&format!("# tokens\n\n{line}\n{other_line}\n")).unwrap();
         let alice = store.authenticate(&token).unwrap();
-        assert_eq!((alice.principal.as_str(), alice.tier), ("alice", Tier::Moderate));
+        assert_eq!(
+            (alice.principal.as_str(), alice.tier),
+            ("alice", Tier::Moderate)
+        );
         assert_eq!(store.authenticate(&other).unwrap().tier, Tier::Read);
         for wrong in ["", "bht_", &token[..token.len() - 1], &format!("{token}x")] {
             assert!(store.authenticate(wrong).is_none(), "{wrong:?}");
@@ -196,7 +209,10 @@ mod tests {
             (format!("{good}\n{good}"), "twice"),
         ] {
             let err = TokenStore::parse(&text).unwrap_err();
-            assert!(err.contains(why) && err.starts_with("line "), "{text}: {err}");
+            assert!(
+                err.contains(why) && err.starts_with("line "),
+                "{text}: {err}"
+            );
         }
     }
 
@@ -205,14 +221,28 @@ mod tests {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tokens");
-        std::fs::write(&path, format!("{}\n", new_token("alice", "read").unwrap().1)).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}\n", new_token("alice", "read").unwrap().1),
+        )
+        .unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         assert!(TokenStore::load(&path).is_ok());
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
-        assert!(TokenStore::load(&path).unwrap_err().to_string().contains("writable"));
+        assert!(
+            TokenStore::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("writable")
+        );
         std::fs::write(&path, "# nothing\n").unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(TokenStore::load(&path).unwrap_err().to_string().contains("no token"));
+        assert!(
+            TokenStore::load(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("no token")
+        );
         assert!(TokenStore::load(&dir.path().join("missing")).is_err());
     }
 }

@@ -11,6 +11,7 @@ mod doctor;
 mod engine;
 mod exec_files;
 mod gating;
+mod http;
 mod images;
 mod lifecycle;
 mod networks_volumes;

@@ -42,27 +42,28 @@ pub struct HttpOptions {
     pub rate_burst: u32,
 }
 
-impl HttpOptions {
-    /// Refuses what would expose the engine: a reachable bind without authentication,
-    /// or without the host names it is reached by.
-    pub fn check(&self) -> anyhow::Result<()> {
-        if self.addr.ip().is_loopback() {
-            return Ok(());
-        }
-        if matches!(self.authentication, Authentication::None(_)) {
-            anyhow::bail!(
-                "--http {} is reachable from other hosts, and nobody would need to authenticate: give --tokens FILE, or bind 127.0.0.1",
-                self.addr
-            );
-        }
-        if self.allowed_hosts.is_empty() {
-            anyhow::bail!(
-                "--http {} is reachable from other hosts: name the host names clients use with --allowed-host (DNS-rebinding defence)",
-                self.addr
-            );
-        }
-        Ok(())
+/// Refuses what would expose the engine: a bind other hosts can reach without
+/// authentication, or without the host names it is reached by. Checked before anything
+/// loads, and again when binding.
+pub fn check_exposure(
+    addr: SocketAddr,
+    authenticated: bool,
+    allowed_hosts: &[String],
+) -> anyhow::Result<()> {
+    if addr.ip().is_loopback() {
+        return Ok(());
     }
+    if !authenticated {
+        anyhow::bail!(
+            "--http {addr} is reachable from other hosts, and nobody would need to authenticate: give --tokens FILE, or bind 127.0.0.1"
+        );
+    }
+    if allowed_hosts.is_empty() {
+        anyhow::bail!(
+            "--http {addr} is reachable from other hosts: name the host names clients use with --allowed-host (DNS-rebinding defence)"
+        );
+    }
+    Ok(())
 }
 
 /// A bound server, not yet serving: tests and the CLI learn its address first.
@@ -78,7 +79,8 @@ impl HttpServer {
         server: McpServer,
         server_session: String,
     ) -> anyhow::Result<HttpServer> {
-        options.check()?;
+        let authenticated = !matches!(options.authentication, Authentication::None(_));
+        check_exposure(options.addr, authenticated, &options.allowed_hosts)?;
         let shutdown = CancellationToken::new();
         let mut hosts: Vec<String> = ["localhost", "127.0.0.1", "::1", "[::1]"]
             .into_iter()

@@ -83,7 +83,9 @@ impl McpServer {
                 .get::<http::request::Parts>()
                 .and_then(|parts| parts.extensions.get::<Caller>())
                 .cloned()
-                .ok_or_else(|| McpError::internal_error("the request carries no authenticated caller", None)),
+                .ok_or_else(|| {
+                    McpError::internal_error("the request carries no authenticated caller", None)
+                }),
         }
     }
 }

@@ -24,7 +24,9 @@ use rmcp::service::{
 use rmcp::transport::TokioChildProcess;
 use serde_json::Value;
 
+mod http;
 mod registry;
+pub use http::{HttpReply, HttpServe, initialize_body};
 pub use registry::{LocalRegistry, SilentRegistry, free_port};
 
 /// The probe fixture plugin: misbehaves on purpose (see tests/fixtures/probe).
@@ -60,7 +62,8 @@ pub struct Server {
     progress: ProgressRecorder,
     stderr_log: PathBuf,
     pid: Option<u32>,
-    _scratch: tempfile::TempDir,
+    /// The stdio server's own files; an HTTP session's belong to its [`HttpServe`].
+    _scratch: Option<tempfile::TempDir>,
 }
 
 /// How to start a server.
@@ -123,7 +126,7 @@ impl Server {
             progress,
             stderr_log,
             pid,
-            _scratch: scratch,
+            _scratch: Some(scratch),
         })
     }
 

@@ -1,0 +1,357 @@
+//! `serve --http`: MCP Streamable HTTP on a loopback port, behind bearer tokens made by
+//! `bulkhead token new`. Real server, rmcp's HTTP client and raw requests, real engine.
+
+use std::path::PathBuf;
+
+use bulkhead::capabilities::Tier;
+use bulkhead_testkit::{
+    Cleanup, HttpServe, ServerOptions, TEST_IMAGE, docker, initialize_body, unique_name,
+};
+use serde_json::{Value, json};
+
+use crate::{builtin_tools, run_bulkhead, shared_cache};
+
+/// A token file with one token per (principal, scope); the tokens, in that order.
+fn tokens(dir: &tempfile::TempDir, holders: &[(&str, &str)]) -> (PathBuf, Vec<String>) {
+    let file = dir.path().join("tokens");
+    let made = holders
+        .iter()
+        .map(|(principal, scope)| {
+            let (ok, out) = run_bulkhead(&[
+                "token",
+                "new",
+                "--file",
+                &file.display().to_string(),
+                "--principal",
+                principal,
+                "--scope",
+                scope,
+            ]);
+            assert!(ok, "{out}");
+            out.trim().to_string()
+        })
+        .collect();
+    (file, made)
+}
+
+async fn serve(options: ServerOptions) -> HttpServe {
+    HttpServe::start(crate::binary(), options.cache_dir(shared_cache()))
+        .await
+        .expect("the HTTP server starts")
+}
+
+fn with_tokens(file: &std::path::Path) -> ServerOptions {
+    ServerOptions::default()
+        .arg("--tokens")
+        .arg(file.display().to_string())
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
+}
+
+#[tokio::test]
+async fn requests_without_valid_credentials_or_from_foreign_origins_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, made) = tokens(&dir, &[("alice", "write")]);
+    let server = serve(with_tokens(&file)).await;
+    let good = bearer(&made[0]);
+
+    let missing = server.post("/mcp", &[], initialize_body()).await.unwrap();
+    assert_eq!(missing.status, 401, "{}", missing.body);
+    let challenge = missing.headers["www-authenticate"].to_str().unwrap();
+    assert!(challenge.starts_with("Bearer"), "{challenge}");
+
+    // A token one character off, and the hash from the file used as a token.
+    let file_text = std::fs::read_to_string(&file).unwrap();
+    let hash = file_text.split_whitespace().next().unwrap();
+    for wrong in [&made[0][..made[0].len() - 1], hash, "bht_"] {
+        let refused = server
+            .post(
+                "/mcp",
+                &[("authorization", &bearer(wrong))],
+                initialize_body(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(refused.status, 401, "{wrong}");
+        let challenge = refused.headers["www-authenticate"].to_str().unwrap();
+        assert!(challenge.contains("invalid_token"), "{challenge}");
+    }
+
+    // DNS rebinding: a browser page from elsewhere, or a Host this server is not.
+    let foreign_origin = server
+        .post(
+            "/mcp",
+            &[("authorization", &good), ("origin", "http://evil.example")],
+            initialize_body(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(foreign_origin.status, 403, "{}", foreign_origin.body);
+    let foreign_host = server
+        .post(
+            "/mcp",
+            &[("authorization", &good), ("host", "evil.example")],
+            initialize_body(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(foreign_host.status, 403, "{}", foreign_host.body);
+
+    // Another path, and a body over the cap.
+    let elsewhere = server
+        .post("/admin", &[("authorization", &good)], initialize_body())
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status, 404);
+    let huge = format!(
+        r#"{{"jsonrpc":"2.0","id":1,"method":"ping","pad":"{}"}}"#,
+        "x".repeat(2 << 20)
+    );
+    let too_big = server
+        .post("/mcp", &[("authorization", &good)], huge)
+        .await
+        .unwrap();
+    assert_eq!(too_big.status, 413);
+
+    // The right token gets a session, and the server served through all of it.
+    let session = server.connect(Some(&made[0])).await.unwrap();
+    assert!(!session.tool_names().await.unwrap().is_empty());
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_read_scope_token_sees_and_calls_only_read_tools() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, made) = tokens(&dir, &[("reader", "read"), ("writer", "write")]);
+    let server = serve(with_tokens(&file)).await;
+
+    let reader = server.connect(Some(&made[0])).await.unwrap();
+    let mut names = reader.tool_names().await.unwrap();
+    names.sort();
+    assert_eq!(names, builtin_tools(Tier::Read, Tier::Read));
+    reader
+        .call("docker_list_containers", json!({"limit": 1}))
+        .await
+        .ok();
+    // A moderate tool, called by name anyway: refused by the tier, before any plugin runs.
+    reader
+        .call(
+            "docker_create_container",
+            json!({"image": TEST_IMAGE, "name": unique_name("reader")}),
+        )
+        .await
+        .expect_error("DKR-008");
+
+    // The write scope sees the moderate tools too, but nothing that removes, not even
+    // the sandbox's and compose's removal of what their principal made.
+    let writer = server.connect(Some(&made[1])).await.unwrap();
+    let mut names = writer.tool_names().await.unwrap();
+    names.sort();
+    assert_eq!(names, builtin_tools(Tier::Moderate, Tier::Moderate));
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_principals_over_http_see_only_their_own_containers() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, made) = tokens(&dir, &[("team:alice", "admin"), ("team:bob", "admin")]);
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[server]\nallow_destructive = true\n\n[plugins.containers]\nscope = \"owned\"\n",
+    )
+    .unwrap();
+    let audit = dir.path().join("audit.jsonl");
+    let server = serve(
+        with_tokens(&file)
+            .arg("--policy")
+            .arg(policy.display().to_string())
+            .arg("--audit-log")
+            .arg(audit.display().to_string()),
+    )
+    .await;
+    let alice = server.connect(Some(&made[0])).await.unwrap();
+    let bob = server.connect(Some(&made[1])).await.unwrap();
+
+    let mut cleanup = Cleanup::default();
+    let alices = cleanup.container(&unique_name("http-alice"));
+    let bobs = cleanup.container(&unique_name("http-bob"));
+    for (session, name) in [(&alice, &alices), (&bob, &bobs)] {
+        session
+            .call(
+                "docker_create_container",
+                json!({"image": TEST_IMAGE, "name": name, "command": ["sleep", "300"]}),
+            )
+            .await
+            .ok();
+    }
+    let owner = |name: &str| {
+        docker(&[
+            "inspect",
+            "-f",
+            "{{index .Config.Labels \"io.bulkhead.owner\"}}",
+            name,
+        ])
+        .unwrap()
+    };
+    assert_eq!(owner(&alices), "team:alice");
+    assert_eq!(owner(&bobs), "team:bob");
+
+    // Bob cannot reach Alice's container, not even to remove it; each lists only theirs.
+    for (tool, args) in [
+        ("docker_inspect_container", json!({"container": alices})),
+        (
+            "docker_remove_container",
+            json!({"container": alices, "force": true}),
+        ),
+    ] {
+        bob.call(tool, args).await.expect_error("DKR-002");
+    }
+    for (session, mine) in [(&alice, &alices), (&bob, &bobs)] {
+        let listed = session
+            .call("docker_list_containers", json!({"all": true, "limit": 100}))
+            .await;
+        let names: Vec<&str> = listed.ok()["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|item| item["names"][0].as_str())
+            .collect();
+        assert_eq!(names, [mine.as_str()]);
+    }
+    assert_eq!(
+        docker(&["inspect", "-f", "{{.Name}}", &alices]).unwrap(),
+        format!("/{alices}")
+    );
+
+    // The audit trail names who made each call.
+    let principals: Vec<String> = std::fs::read_to_string(&audit)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap()["principal"].to_string())
+        .collect();
+    assert!(
+        principals.contains(&"\"team:alice\"".to_string()),
+        "{principals:?}"
+    );
+    assert!(
+        principals.contains(&"\"team:bob\"".to_string()),
+        "{principals:?}"
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_principal_over_its_rate_is_answered_429_and_cannot_use_anothers_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, made) = tokens(&dir, &[("alice", "read"), ("bob", "read")]);
+    let server = serve(
+        with_tokens(&file)
+            .arg("--rate-limit")
+            .arg("1")
+            .arg("--rate-burst")
+            .arg("2"),
+    )
+    .await;
+    let (alice, bob) = (bearer(&made[0]), bearer(&made[1]));
+
+    let opened = server
+        .post("/mcp", &[("authorization", &alice)], initialize_body())
+        .await
+        .unwrap();
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    let session = opened.headers["mcp-session-id"]
+        .to_str()
+        .unwrap()
+        .to_string();
+
+    // Bob's token is valid, but the session is Alice's: as if it did not exist.
+    let ping = json!({"jsonrpc": "2.0", "id": 2, "method": "ping"}).to_string();
+    let hijack = server
+        .post(
+            "/mcp",
+            &[("authorization", &bob), ("mcp-session-id", &session)],
+            ping.clone(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(hijack.status, 404, "{}", hijack.body);
+
+    // Alice's second request fits her burst of 2; the third does not.
+    let second = server
+        .post("/mcp", &[("authorization", &alice)], initialize_body())
+        .await
+        .unwrap();
+    assert_eq!(second.status, 200);
+    let limited = server
+        .post("/mcp", &[("authorization", &alice)], initialize_body())
+        .await
+        .unwrap();
+    assert_eq!(limited.status, 429);
+    let retry: u64 = limited.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "{retry}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn two_hundred_concurrent_sessions_are_all_served() {
+    let server = serve(
+        ServerOptions::default()
+            .arg("--rate-limit")
+            .arg("100000")
+            .arg("--rate-burst")
+            .arg("100000"),
+    )
+    .await;
+    let sessions = futures_util::future::join_all((0..200).map(|_| async {
+        let session = server.connect(None).await?;
+        let answer = session
+            .try_call("docker_list_containers", json!({"limit": 1}))
+            .await?;
+        anyhow::ensure!(answer.is_error != Some(true), "{answer:?}");
+        Ok(session)
+    }))
+    .await;
+    let failed: Vec<String> = sessions
+        .iter()
+        .filter_map(|s| s.as_ref().err().map(|e| format!("{e:#}")))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} failed: {:?}",
+        failed.len(),
+        &failed[..failed.len().min(3)]
+    );
+    server.stop().await.unwrap();
+}
+
+#[test]
+fn a_reachable_bind_needs_credentials_and_host_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = tokens(&dir, &[("alice", "read")]);
+    let file = file.display().to_string();
+    for (args, missing) in [
+        (vec!["serve", "--http", "0.0.0.0:0"], "--tokens"),
+        (
+            vec!["serve", "--http", "0.0.0.0:0", "--tokens", &file],
+            "--allowed-host",
+        ),
+    ] {
+        let (ok, out) = run_bulkhead(&args);
+        assert!(
+            !ok && out.contains(missing),
+            "{args:?} must refuse to start: {out}"
+        );
+    }
+    // A token file others could write to is refused too.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let (ok, _) = run_bulkhead(&["serve", "--http", "127.0.0.1:0", "--tokens", &file]);
+    assert!(!ok);
+}
