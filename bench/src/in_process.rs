@@ -90,6 +90,7 @@ async fn call(runtime: &Runtime, plugin: &LoadedPlugin, tool: &str) -> anyhow::R
         deadline: tokio::time::Instant::now() + Duration::from_secs(30),
         journal: Journal::default(),
         progress: None,
+        log: None,
         identity: Arc::clone(runtime.identity()),
     };
     let arguments = if tool == "probe_echo" {

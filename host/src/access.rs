@@ -46,6 +46,9 @@ pub struct CallAccess {
     pub deadline: tokio::time::Instant,
     /// Where progress of a long primitive goes; `None` when the client did not ask.
     pub progress: Option<ProgressReporter>,
+    /// Where the plugin's log lines go besides the host's log; `None` when nobody
+    /// listens.
+    pub client_log: Option<Arc<dyn crate::client_log::LogSink>>,
 }
 
 impl CallAccess {

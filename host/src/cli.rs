@@ -244,8 +244,8 @@ pub struct HttpArgs {
     #[arg(long = "allowed-host", value_name = "HOST", requires = "addr")]
     pub allowed_hosts: Vec<String>,
 
-    /// Let browser pages from ORIGIN (scheme://host[:port]) call (repeatable). Default:
-    /// none, so any request with an Origin header is refused.
+    /// Let browser pages from ORIGIN (scheme://host[:port|:*]) call (repeatable).
+    /// Default: only pages served from this machine (localhost, 127.0.0.1, [::1]).
     #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "addr")]
     pub allowed_origins: Vec<String>,
 

@@ -537,6 +537,7 @@ impl Router {
                         deadline,
                         journal: journal.clone(),
                         progress: None,
+                        log: None,
                         identity: Arc::clone(&caller.identity),
                     };
                     self.runtime().invoke(plugin, call, invocation)

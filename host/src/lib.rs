@@ -14,6 +14,7 @@ pub mod bindings;
 pub mod caller;
 pub mod capabilities;
 pub mod cli;
+pub mod client_log;
 pub mod context_routes;
 pub mod docker;
 pub mod doctor;

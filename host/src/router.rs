@@ -11,6 +11,7 @@ use crate::access::Journal;
 use crate::audit::{AuditLog, CallRecord, argument_shape};
 use crate::caller::Caller;
 use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
+use crate::client_log::LogSink;
 use crate::context_routes::ContextRoutes;
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::policy::Policy;
@@ -52,6 +53,13 @@ impl RoutedTool {
 pub struct Refused {
     pub origin: String,
     pub reason: String,
+}
+
+/// Where a call's progress and its plugin's log lines go, when the client listens.
+#[derive(Default, Clone)]
+pub struct Listeners {
+    pub progress: Option<Arc<dyn ProgressSink>>,
+    pub log: Option<Arc<dyn LogSink>>,
 }
 
 /// The answer to a call of a known tool.
@@ -207,7 +215,7 @@ impl Router {
         caller: &Caller,
         name: &str,
         arguments: Option<Map<String, Value>>,
-        progress: Option<Arc<dyn ProgressSink>>,
+        listeners: Listeners,
     ) -> Result<Answer, RouteError> {
         let tool = self
             .by_name
@@ -221,7 +229,7 @@ impl Router {
             .map(|_| argument_shape(arguments.as_ref().unwrap_or(&Map::new())));
         let journal = Journal::default();
         let answer = self
-            .run(caller, tool, arguments, progress, journal.clone())
+            .run(caller, tool, arguments, listeners, journal.clone())
             .await;
         let outcome = match &answer {
             Answer::Success { .. } => "ok",
@@ -324,7 +332,7 @@ impl Router {
         caller: &Caller,
         tool: &RoutedTool,
         arguments: Option<Map<String, Value>>,
-        progress: Option<Arc<dyn ProgressSink>>,
+        listeners: Listeners,
         journal: Journal,
     ) -> Answer {
         if let Some(refusal) = &tool.refusal {
@@ -363,7 +371,8 @@ impl Router {
                     allowed: tool.allowed,
                     deadline,
                     journal,
-                    progress,
+                    progress: listeners.progress,
+                    log: listeners.log,
                     identity: Arc::clone(&caller.identity),
                 };
                 let output = self.runtime.call(plugin, call, serialized).await?;

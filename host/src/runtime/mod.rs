@@ -352,6 +352,7 @@ impl Runtime {
             log_messages_left: self.limits.log_messages_per_call,
             deadline: tokio::time::Instant::now() + self.limits.call_timeout,
             progress: None,
+            client_log: None,
         };
         let mut store = self.new_store(access, self.limits.memory_bytes, &[]);
         let call = async {
@@ -430,6 +431,7 @@ impl Runtime {
             log_messages_left: settings.limits.log_messages_per_call,
             deadline: call.deadline,
             progress: call.progress.map(ProgressReporter::new),
+            client_log: call.log,
         };
         let memory_bytes = settings.limits.memory_bytes;
         let mut store = self.new_store(access, memory_bytes, &settings.read_dirs);
@@ -465,6 +467,8 @@ pub struct CallContext {
     pub deadline: tokio::time::Instant,
     pub journal: Journal,
     pub progress: Option<Arc<dyn ProgressSink>>,
+    /// Where the plugin's log lines go besides the host's log.
+    pub log: Option<Arc<dyn crate::client_log::LogSink>>,
     /// Whom the call acts for: stamped on what it creates, checked under `Owned`.
     pub identity: Arc<Identity>,
 }

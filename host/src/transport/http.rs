@@ -35,8 +35,8 @@ pub struct HttpOptions {
     pub authentication: Authentication,
     /// Extra `Host` values to answer to, beyond the loopback names.
     pub allowed_hosts: Vec<String>,
-    /// Browser origins allowed to call; none by default (requests without `Origin`,
-    /// from non-browser clients, always pass).
+    /// Browser origins allowed to call besides this machine's own (requests without
+    /// `Origin`, from non-browser clients, always pass).
     pub allowed_origins: Vec<String>,
     pub rate_per_second: u32,
     pub rate_burst: u32,
@@ -87,14 +87,23 @@ impl HttpServer {
             .map(String::from)
             .collect();
         hosts.extend(options.allowed_hosts);
+        // Pages served from this machine may call; a page from anywhere else (the
+        // DNS-rebinding attack) only when the operator lists its origin.
+        let mut origins: Vec<String> = ["http", "https"]
+            .into_iter()
+            .flat_map(|scheme| {
+                ["localhost", "127.0.0.1", "[::1]"].map(|host| format!("{scheme}://{host}:*"))
+            })
+            .collect();
+        origins.extend(options.allowed_origins);
         let config = StreamableHttpServerConfig::default()
             .with_allowed_hosts(hosts)
-            .with_allowed_origins(options.allowed_origins)
+            .with_allowed_origins(origins)
             .enforce_origin_validation()
             .with_max_request_body_bytes(MAX_REQUEST_BYTES)
             .with_cancellation_token(shutdown.child_token());
         let mcp = StreamableHttpService::new(
-            move || Ok(server.clone()),
+            move || Ok(server.for_session()),
             Arc::new(LocalSessionManager::default()),
             config,
         );

@@ -15,14 +15,17 @@ use rmcp::model::{
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer};
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::caller::Caller;
 use crate::capabilities::Tier;
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::progress::ProgressSink;
-use crate::router::{Answer, RouteError, RoutedTool, Router};
+use crate::router::{Answer, Listeners, RouteError, RoutedTool, Router};
 use crate::transport::mcp_context;
+use crate::transport::mcp_log::{self, McpLog};
 
 const INSTRUCTIONS: &str = "Bulkhead manages the local Docker engine through sandboxed plugins. \
 Tools are named docker_* (containers), compose_* (stacks) and sandbox_* (throw-away code runs); \
@@ -49,6 +52,8 @@ pub struct McpServer {
     tools: Arc<[Arc<Vec<Tool>>; 3]>,
     /// Tool calls running now, over every client: the server-wide cap.
     calls: Arc<Semaphore>,
+    /// The least severe plugin log line this session's client wants (`logging/setLevel`).
+    log_level: Arc<AtomicU8>,
 }
 
 impl McpServer {
@@ -71,6 +76,16 @@ impl McpServer {
             callers,
             tools,
             calls: Arc::new(Semaphore::new(max_calls)),
+            log_level: Arc::new(AtomicU8::new(mcp_log::DEFAULT_LEVEL)),
+        }
+    }
+
+    /// The same server for a new client session: the tools and the call cap are shared,
+    /// the log level is the session's own.
+    pub fn for_session(&self) -> McpServer {
+        McpServer {
+            log_level: Arc::new(AtomicU8::new(mcp_log::DEFAULT_LEVEL)),
+            ..self.clone()
         }
     }
 
@@ -122,6 +137,8 @@ impl ServerHandler for McpServer {
         // Prompts, resources and completions are advertised only when a loaded plugin
         // offers them.
         let mut capabilities = ServerCapabilities::builder().enable_tools().build();
+        // Plugin log lines reach clients that set a level (see transport::mcp_log).
+        capabilities.logging = Some(serde_json::Map::new());
         let context = &self.router.context;
         if context.offers_prompts() {
             capabilities.prompts = Some(PromptsCapability::default());
@@ -137,6 +154,17 @@ impl ServerHandler for McpServer {
                 Implementation::new("bulkhead", env!("CARGO_PKG_VERSION")).with_title("Bulkhead"),
             )
             .with_instructions(INSTRUCTIONS)
+    }
+
+    #[allow(deprecated)] // See transport::mcp_log.
+    async fn set_level(
+        &self,
+        request: rmcp::model::SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        self.log_level
+            .store(mcp_log::level_rank(request.level), Ordering::Relaxed);
+        Ok(())
     }
 
     async fn list_tools(
@@ -227,10 +255,15 @@ impl ServerHandler for McpServer {
         request: CallToolRequestParams,
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        let progress = context
-            .meta
-            .get_progress_token()
-            .map(|token| McpProgress::start(token, context.peer.clone()) as Arc<dyn ProgressSink>);
+        let listeners = Listeners {
+            progress: context.meta.get_progress_token().map(|token| {
+                McpProgress::start(token, context.peer.clone()) as Arc<dyn ProgressSink>
+            }),
+            log: Some(Arc::new(McpLog::new(
+                context.peer.clone(),
+                self.log_level.load(Ordering::Relaxed),
+            ))),
+        };
         let caller = self.caller(&context)?;
         let Ok(_running) = Arc::clone(&self.calls).try_acquire_owned() else {
             let failure = ToolFailure::new(
@@ -242,7 +275,7 @@ impl ServerHandler for McpServer {
         };
         let call = self
             .router
-            .call(&caller, &request.name, request.arguments, progress);
+            .call(&caller, &request.name, request.arguments, listeners);
         let answer = tokio::select! {
             answer = call => answer,
             () = context.ct.cancelled() => {

@@ -5,3 +5,4 @@ pub mod http;
 pub mod http_gate;
 pub mod mcp;
 mod mcp_context;
+mod mcp_log;
