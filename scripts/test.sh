@@ -10,7 +10,9 @@
 # 3. cargo fmt --all --check
 # 4. cargo clippy --workspace --all-targets -- -D warnings
 # 5. the official MCP Python SDK against the built server (tests/interop/python_sdk.py)
-# 6. cargo test --workspace --no-fail-fast [ARGS...]
+# 6. the official MCP conformance suite and Node 22, for tests/e2e/conformance.rs
+#    (scripts/ensure-conformance.sh; installed outside the clone)
+# 7. cargo test --workspace --no-fail-fast [ARGS...]
 #
 # Builds go to CARGO_TARGET_DIR, by default ${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/target
 # (outside the clone, shared with scripts/serve.sh), so a fresh clone on a machine that
@@ -48,5 +50,6 @@ bh_timed clippy cargo clippy --workspace --all-targets -- -D warnings
 bh_timed build cargo build -p bulkhead
 python="$(bash scripts/ensure-python-sdk.sh)"
 bh_timed interop "$python" tests/interop/python_sdk.py "$CARGO_TARGET_DIR/debug/bulkhead"
+bh_timed conformance-suite bash scripts/ensure-conformance.sh >/dev/null
 bh_timed test cargo test --workspace --no-fail-fast "$@"
 bh_log "all phases passed in $((SECONDS - total_start)) s"

@@ -5,6 +5,7 @@
 mod audit;
 mod bad_input;
 mod compose;
+mod conformance;
 mod containers_more;
 mod diagnostics;
 mod doctor;

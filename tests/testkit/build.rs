@@ -12,6 +12,8 @@ fn main() {
         &root,
         &[
             Artifact::Package("bulkhead-probe-fixture"),
+            // The MCP conformance suite's tools, prompts and resources.
+            Artifact::Package("bulkhead-conformance-fixture"),
             // The SDK's documented example, loaded as any third party's plugin would be.
             Artifact::Example {
                 package: "bulkhead-plugin-sdk",
@@ -25,7 +27,11 @@ fn main() {
         built[0].path.display()
     );
     println!(
-        "cargo:rustc-env=BULKHEAD_HELLO_WASM={}",
+        "cargo:rustc-env=BULKHEAD_CONFORMANCE_WASM={}",
         built[1].path.display()
+    );
+    println!(
+        "cargo:rustc-env=BULKHEAD_HELLO_WASM={}",
+        built[2].path.display()
     );
 }

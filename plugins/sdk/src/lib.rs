@@ -13,6 +13,7 @@ pub mod error;
 pub mod log;
 pub mod output;
 pub mod page;
+pub mod progress;
 pub mod testing;
 pub mod tool;
 pub mod typed;

@@ -32,6 +32,9 @@ pub use registry::{LocalRegistry, SilentRegistry, free_port};
 /// The probe fixture plugin: misbehaves on purpose (see tests/fixtures/probe).
 pub const PROBE_WASM: &str = env!("BULKHEAD_PROBE_WASM");
 
+/// The conformance fixture plugin `test`: what the MCP conformance suite calls.
+pub const CONFORMANCE_WASM: &str = env!("BULKHEAD_CONFORMANCE_WASM");
+
 /// The guest SDK's example plugin (`plugins/sdk/examples/hello.rs`, shown in its README).
 pub const HELLO_WASM: &str = env!("BULKHEAD_HELLO_WASM");
 
