@@ -5,7 +5,9 @@ Spawns `bulkhead serve` over stdio twice, once per connection mode of the SDK:
 (the stateless 2026-07-28 `server/discover`), and in each lists the tools and runs a
 container's whole life against the real engine; then, for a running container, lists the
 five prompts and the resource templates, gets each prompt, reads each resource and asks
-for completions. Prints one line per check and a closing
+for completions. Then does the same over Streamable HTTP, against one
+`bulkhead serve --http` behind a bearer token made by `bulkhead token new`, and checks
+that a client without the token is turned away. Prints one line per check and a closing
 `python-sdk: N passed, N failed` line; exits non-zero on any failure.
 
 Usage: python3 tests/interop/python_sdk.py /path/to/bulkhead [IMAGE]
@@ -14,14 +16,18 @@ Usage: python3 tests/interop/python_sdk.py /path/to/bulkhead [IMAGE]
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import re
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 from mcp.types import PromptReference, ResourceTemplateReference
 
 # The tools this script drives; the full list is checked by the Rust e2e tests, which
@@ -43,16 +49,30 @@ def structured(result) -> dict:
     return result.structured_content
 
 
-async def lifecycle(binary: str, image: str, mode: str, cache: str) -> None:
-    name = f"bulkhead-interop-{mode}-{os.getpid()}"
+def stdio(binary: str, cache: str, *flags: str):
+    """Connects over stdio to a server started with `flags`."""
     params = StdioServerParameters(
         command=binary,
-        args=["serve", "--allow-destructive", "--cache-dir", cache],
+        args=["serve", "--cache-dir", cache, *flags],
         env={**os.environ, "BULKHEAD_LOG": "warn"},
     )
+    return lambda mode: Client(params, mode=mode)
+
+
+def over_http(url: str, token: str | None):
+    """Connects over Streamable HTTP, with `token` as the bearer token if given."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return lambda mode: Client(
+        streamable_http_client(url, http_client=create_mcp_http_client(headers=headers)), mode=mode
+    )
+
+
+async def lifecycle(connect, image: str, label: str) -> None:
+    name = f"bulkhead-interop-{label.replace(' ', '-')}-{os.getpid()}"
+    mode = label.split()[-1]
     try:
-        async with Client(params, mode=mode) as client:
-            print(f"  {mode}: negotiated {client.protocol_version}")
+        async with connect(mode) as client:
+            print(f"  {label}: negotiated {client.protocol_version}")
             tools = await client.list_tools()
             names = {tool.name for tool in tools.tools}
             assert USED_TOOLS <= names, USED_TOOLS - names
@@ -97,23 +117,16 @@ PROMPT_ARGUMENTS = {
 CONTAINER_TEMPLATES = ("logs", "stats", "inspect")
 
 
-def params(binary: str, cache: str) -> StdioServerParameters:
-    return StdioServerParameters(
-        command=binary,
-        args=["serve", "--cache-dir", cache],
-        env={**os.environ, "BULKHEAD_LOG": "warn"},
-    )
-
-
-async def context(binary: str, image: str, mode: str, cache: str) -> None:
-    name = f"bulkhead-interop-ctx-{mode}-{os.getpid()}"
+async def context(connect, image: str, label: str) -> None:
+    name = f"bulkhead-interop-ctx-{label.replace(' ', '-')}-{os.getpid()}"
+    mode = label.split()[-1]
     subprocess.run(
         ["docker", "run", "-d", "--name", name, image, "sh", "-c", "echo ctx-line; sleep 120"],
         capture_output=True,
         check=True,
     )
     try:
-        async with Client(params(binary, cache), mode=mode) as client:
+        async with connect(mode) as client:
             prompts = {prompt.name for prompt in (await client.list_prompts()).prompts}
             assert set(PROMPT_ARGUMENTS) <= prompts, set(PROMPT_ARGUMENTS) - prompts
             for prompt, arguments in PROMPT_ARGUMENTS.items():
@@ -146,21 +159,86 @@ async def context(binary: str, image: str, mode: str, cache: str) -> None:
         subprocess.run(["docker", "rm", "-f", name], capture_output=True, check=False)
 
 
+async def refused_without_token(url: str) -> None:
+    """A client without the token never gets a session; the HTTP answer is 401."""
+    initialize = {
+        "jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "interop", "version": "0"}},
+    }
+    async with create_mcp_http_client() as http:
+        answer = await http.post(url, json=initialize,
+                                 headers={"Accept": "application/json, text/event-stream"})
+        assert answer.status_code == 401, answer
+        assert answer.headers["www-authenticate"].startswith("Bearer"), answer.headers
+    try:
+        async with over_http(url, None)("legacy") as client:
+            await client.list_tools()
+    except Exception:  # noqa: BLE001 - the SDK reports the 401 as a generic error
+        return
+    raise AssertionError("a client without a token was served")
+
+
+@contextlib.contextmanager
+def http_server(binary: str, cache: str, scratch: str):
+    """`bulkhead serve --http 127.0.0.1:0` behind a new token: (url, token)."""
+    tokens = os.path.join(scratch, "tokens")
+    made = subprocess.run(
+        [binary, "token", "new", "--file", tokens, "--principal", "interop", "--scope", "admin"],
+        capture_output=True, text=True, check=True,
+    )
+    token = made.stdout.strip()
+    log_path = os.path.join(scratch, "http.log")
+    with open(log_path, "w") as log:
+        server = subprocess.Popen(
+            [binary, "serve", "--http", "127.0.0.1:0", "--tokens", tokens, "--allow-destructive",
+             "--cache-dir", cache],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+            env={**os.environ, "BULKHEAD_LOG": "info"},
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            with open(log_path) as log:
+                found = re.search(r"serving MCP over HTTP addr=(\S+)", log.read())
+            if found:
+                break
+            if server.poll() is not None or time.monotonic() > deadline:
+                with open(log_path) as log:
+                    raise RuntimeError(f"the HTTP server did not start:\n{log.read()}")
+            time.sleep(0.05)
+        yield f"http://{found.group(1)}/mcp", token
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 async def main() -> int:
     binary = sys.argv[1]
     image = sys.argv[2] if len(sys.argv) > 2 else "bulkhead-test/busybox:latest"
     passed = failed = 0
-    with tempfile.TemporaryDirectory() as cache:
+
+    async def check(name: str, run) -> None:
+        nonlocal passed, failed
+        try:
+            await run
+            print(f"ok: python-sdk {name}")
+            passed += 1
+        except Exception:  # noqa: BLE001 - report every failure, then the summary
+            traceback.print_exc()
+            print(f"FAILED: python-sdk {name}")
+            failed += 1
+
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as scratch:
         for mode in ("legacy", "auto"):
-            for check in (lifecycle, context):
-                try:
-                    await check(binary, image, mode, cache)
-                    print(f"ok: python-sdk {mode} {check.__name__}")
-                    passed += 1
-                except Exception:  # noqa: BLE001 - report every failure, then the summary
-                    traceback.print_exc()
-                    print(f"FAILED: python-sdk {mode} {check.__name__}")
-                    failed += 1
+            await check(f"stdio {mode} lifecycle",
+                        lifecycle(stdio(binary, cache, "--allow-destructive"), image, f"stdio {mode}"))
+            await check(f"stdio {mode} context", context(stdio(binary, cache), image, f"stdio {mode}"))
+        with http_server(binary, cache, scratch) as (url, token):
+            for mode in ("legacy", "auto"):
+                await check(f"http {mode} lifecycle", lifecycle(over_http(url, token), image, f"http {mode}"))
+                await check(f"http {mode} context", context(over_http(url, token), image, f"http {mode}"))
+            await check("http refused without token", refused_without_token(url))
     print(f"python-sdk: {passed} passed, {failed} failed")
     return 1 if failed else 0
 
