@@ -85,8 +85,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Some(crate::tokens::TokenStore::load(path)?),
         None => None,
     };
+    let tls = match (&args.http.tls_cert, &args.http.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::transport::tls::acceptor(cert, key)?),
+        _ => None,
+    };
     if let Some(addr) = args.http.addr {
         crate::transport::http::check_exposure(addr, tokens.is_some(), &args.http.allowed_hosts)?;
+        if !addr.ip().is_loopback() && tls.is_none() {
+            tracing::warn!(%addr, "serving tokens over plain HTTP to the network: give --tls-cert and --tls-key unless a TLS proxy stands in front");
+        }
     }
     let router = Arc::new(router_for(&args).await?);
     let runtime = router.runtime();
@@ -123,6 +130,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 Callers::Operator(operator),
             ),
         };
+        let tls_on = tls.is_some();
         let options = HttpOptions {
             addr,
             authentication,
@@ -130,11 +138,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             allowed_origins: args.http.allowed_origins.clone(),
             rate_per_second: args.http.rate_per_second,
             rate_burst: args.http.rate_burst,
+            tls,
         };
         let server =
             HttpServer::bind(options, McpServer::new(router, callers, max_calls), session).await?;
         // The bound address on stderr, so a caller that asked for port 0 learns it.
-        tracing::info!(addr = %server.local_addr()?, path = MCP_PATH, "serving MCP over HTTP");
+        tracing::info!(addr = %server.local_addr()?, path = MCP_PATH, tls = tls_on, "serving MCP over HTTP");
         server.serve(termination()).await?;
         tracing::info!("HTTP server stopped");
         return Ok(());

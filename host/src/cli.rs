@@ -249,6 +249,14 @@ pub struct HttpArgs {
     #[arg(long = "allowed-origin", value_name = "ORIGIN", requires = "addr")]
     pub allowed_origins: Vec<String>,
 
+    /// Serve HTTPS with the PEM certificate chain in FILE (needs --tls-key).
+    #[arg(long = "tls-cert", value_name = "FILE", requires_all = ["addr", "tls_key"])]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert (not readable by everybody).
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
     /// Sustained requests per second for each principal over HTTP.
     #[arg(long = "rate-limit", value_name = "PER_SEC", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000), requires = "addr")]
     pub rate_per_second: u32,
@@ -271,6 +279,8 @@ impl Default for HttpArgs {
             tokens: None,
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
             rate_per_second: 50,
             rate_burst: 200,
             max_calls_in_flight: 256,

@@ -355,3 +355,154 @@ fn a_reachable_bind_needs_credentials_and_host_names() {
     let (ok, _) = run_bulkhead(&["serve", "--http", "127.0.0.1:0", "--tokens", &file]);
     assert!(!ok);
 }
+
+/// A certificate for `localhost` and 127.0.0.1, signed by a CA made for the test, both
+/// by the openssl CLI: (the CA's certificate, the server's certificate, its key).
+fn test_certificates(dir: &std::path::Path) -> (PathBuf, PathBuf, PathBuf) {
+    let path = |name: &str| dir.join(name).display().to_string();
+    let openssl = |args: &[&str]| {
+        let status = std::process::Command::new("openssl")
+            .args(args)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .expect("openssl runs");
+        assert!(status.success(), "openssl {args:?}");
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+    ];
+    openssl(
+        &[
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "1", "-subj", "/CN=bulkhead test CA"],
+            &["-keyout", &path("ca.key"), "-out", &path("ca.pem")],
+        ]
+        .concat(),
+    );
+    openssl(
+        &[
+            &["req"][..],
+            &ec,
+            &["-subj", "/CN=localhost"],
+            &["-keyout", &path("key.pem"), "-out", &path("server.csr")],
+        ]
+        .concat(),
+    );
+    std::fs::write(
+        dir.join("ext.cnf"),
+        "basicConstraints=critical,CA:FALSE\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        &path("server.csr"),
+        "-CA",
+        &path("ca.pem"),
+        "-CAkey",
+        &path("ca.key"),
+        "-CAcreateserial",
+        "-days",
+        "1",
+        "-extfile",
+        &path("ext.cnf"),
+        "-out",
+        &path("cert.pem"),
+    ]);
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.join("key.pem"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    (
+        dir.join("ca.pem"),
+        dir.join("cert.pem"),
+        dir.join("key.pem"),
+    )
+}
+
+/// POSTs an `initialize` over TLS trusting only the CA `ca`; the status line's code.
+async fn initialize_over_tls(addr: std::net::SocketAddr, ca: &std::path::Path, token: &str) -> u16 {
+    use rustls_pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut roots = rustls::RootCertStore::empty();
+    for der in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(der.unwrap()).unwrap();
+    }
+    #[allow(deprecated)] // The server's provider; see host/src/transport/tls.rs.
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let name = rustls_pki_types::ServerName::try_from("localhost").unwrap();
+    let mut tls = connector
+        .connect(name, tcp)
+        .await
+        .expect("the handshake succeeds");
+    let body = initialize_body();
+    let request = format!(
+        "POST /mcp HTTP/1.1\r\nHost: localhost:{}\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nAccept: application/json, text/event-stream\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        addr.port(),
+        body.len()
+    );
+    tls.write_all(request.as_bytes()).await.unwrap();
+    let mut head = [0u8; 12];
+    tls.read_exact(&mut head).await.unwrap();
+    let line = String::from_utf8_lossy(&head).to_string();
+    line["HTTP/1.1 ".len()..].trim().parse().expect(&line)
+}
+
+#[tokio::test]
+async fn tls_serves_https_and_refuses_plain_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, made) = tokens(&dir, &[("alice", "read")]);
+    let (ca, cert, key) = test_certificates(dir.path());
+    let server = serve(
+        with_tokens(&file)
+            .arg("--tls-cert")
+            .arg(cert.display().to_string())
+            .arg("--tls-key")
+            .arg(key.display().to_string()),
+    )
+    .await;
+    assert_eq!(initialize_over_tls(server.addr(), &ca, &made[0]).await, 200);
+    assert_eq!(
+        initialize_over_tls(server.addr(), &ca, "bht_wrong").await,
+        401
+    );
+    // Plain HTTP to the TLS port gets no MCP answer.
+    assert!(
+        server
+            .post(
+                "/mcp",
+                &[("authorization", &bearer(&made[0]))],
+                initialize_body()
+            )
+            .await
+            .is_err()
+    );
+    server.stop().await.unwrap();
+
+    // A key everybody can read stops the server before it serves.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (ok, out) = run_bulkhead(&[
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--tls-cert",
+        &cert.display().to_string(),
+        "--tls-key",
+        &key.display().to_string(),
+    ]);
+    assert!(!ok && out.contains("readable by everybody"), "{out}");
+}

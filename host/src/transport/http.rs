@@ -17,6 +17,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::TlsAcceptor;
+
 use crate::rate_limit::RateLimiter;
 use crate::transport::http_gate::{Authentication, HttpGate};
 use crate::transport::mcp::McpServer;
@@ -40,6 +43,8 @@ pub struct HttpOptions {
     pub allowed_origins: Vec<String>,
     pub rate_per_second: u32,
     pub rate_burst: u32,
+    /// Serve HTTPS with this; plain HTTP without.
+    pub tls: Option<TlsAcceptor>,
 }
 
 /// Refuses what would expose the engine: a bind other hosts can reach without
@@ -70,6 +75,7 @@ pub fn check_exposure(
 pub struct HttpServer {
     listener: TcpListener,
     gate: Arc<HttpGate>,
+    tls: Option<TlsAcceptor>,
     shutdown: CancellationToken,
 }
 
@@ -119,6 +125,7 @@ impl HttpServer {
         Ok(HttpServer {
             listener,
             gate: Arc::new(gate),
+            tls: options.tls,
             shutdown,
         })
     }
@@ -151,25 +158,17 @@ impl HttpServer {
             let _ = stream.set_nodelay(true);
             let gate = Arc::clone(&self.gate);
             let shutdown = self.shutdown.clone();
+            let tls = self.tls.clone();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(move |request| {
-                    let gate = Arc::clone(&gate);
-                    async move { Ok::<_, std::convert::Infallible>(gate.handle(request).await) }
-                });
-                let connection = http1::Builder::new()
-                    .timer(TokioTimer::new())
-                    .header_read_timeout(HEADER_TIMEOUT)
-                    .serve_connection(TokioIo::new(stream), service);
-                tokio::pin!(connection);
-                tokio::select! {
-                    result = connection.as_mut() => {
-                        if let Err(err) = result {
-                            tracing::debug!(%peer, "HTTP connection ended: {err}");
+                match tls {
+                    None => serve_connection(stream, gate, shutdown).await,
+                    Some(tls) => {
+                        // The handshake counts against the same clock as the headers.
+                        match tokio::time::timeout(HEADER_TIMEOUT, tls.accept(stream)).await {
+                            Ok(Ok(stream)) => serve_connection(stream, gate, shutdown).await,
+                            Ok(Err(err)) => tracing::debug!(%peer, "TLS handshake failed: {err}"),
+                            Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
                         }
-                    }
-                    () = shutdown.cancelled() => {
-                        connection.as_mut().graceful_shutdown();
-                        let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
                     }
                 }
                 drop(permit);
@@ -177,5 +176,32 @@ impl HttpServer {
         }
         self.shutdown.cancel();
         Ok(())
+    }
+}
+
+/// Serves one connection (plain or TLS) until the client closes it or the server stops.
+async fn serve_connection<Io>(io: Io, gate: Arc<HttpGate>, shutdown: CancellationToken)
+where
+    Io: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = hyper::service::service_fn(move |request| {
+        let gate = Arc::clone(&gate);
+        async move { Ok::<_, std::convert::Infallible>(gate.handle(request).await) }
+    });
+    let connection = http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT)
+        .serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    tokio::select! {
+        result = connection.as_mut() => {
+            if let Err(err) = result {
+                tracing::debug!("HTTP connection ended: {err}");
+            }
+        }
+        () = shutdown.cancelled() => {
+            connection.as_mut().graceful_shutdown();
+            let _ = tokio::time::timeout(Duration::from_secs(5), connection).await;
+        }
     }
 }

@@ -6,3 +6,4 @@ pub mod http_gate;
 pub mod mcp;
 mod mcp_context;
 mod mcp_log;
+pub mod tls;
