@@ -80,17 +80,19 @@ async fn router_for(args: &ServeArgs) -> anyhow::Result<Router> {
 /// lock.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let args = args.with_policy_file()?;
-    // Credentials first: a bad token file must stop the server before anything loads.
-    let tokens = match &args.http.tokens {
-        Some(path) => Some(crate::tokens::TokenStore::load(path)?),
-        None => None,
-    };
+    // Credentials first: a bad token file or key set must stop the server before
+    // anything loads.
+    let authentication = authentication(&args.http)?;
     let tls = match (&args.http.tls_cert, &args.http.tls_key) {
         (Some(cert), Some(key)) => Some(crate::transport::tls::acceptor(cert, key)?),
         _ => None,
     };
     if let Some(addr) = args.http.addr {
-        crate::transport::http::check_exposure(addr, tokens.is_some(), &args.http.allowed_hosts)?;
+        crate::transport::http::check_exposure(
+            addr,
+            authentication.is_some(),
+            &args.http.allowed_hosts,
+        )?;
         if !addr.ip().is_loopback() && tls.is_none() {
             tracing::warn!(%addr, "serving tokens over plain HTTP to the network: give --tls-cert and --tls-key unless a TLS proxy stands in front");
         }
@@ -123,8 +125,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let max_calls = args.http.max_calls_in_flight as usize;
     if let Some(addr) = args.http.addr {
         let session = runtime.identity().session.clone();
-        let (authentication, callers) = match tokens {
-            Some(tokens) => (Authentication::Tokens(tokens), Callers::PerRequest),
+        let (authentication, callers) = match authentication {
+            Some(authentication) => (authentication, Callers::PerRequest),
             None => (
                 Authentication::None(operator.clone()),
                 Callers::Operator(operator),
@@ -156,6 +158,24 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let reason = service.waiting().await.context("MCP session failed")?;
     tracing::info!(?reason, "MCP session ended");
     Ok(())
+}
+
+/// How HTTP callers authenticate, if they must.
+fn authentication(http: &crate::cli::HttpArgs) -> anyhow::Result<Option<Authentication>> {
+    if let Some(path) = &http.tokens {
+        return Ok(Some(Authentication::Tokens(
+            crate::tokens::TokenStore::load(path)?,
+        )));
+    }
+    if let (Some(issuer), Some(jwks), Some(resource)) =
+        (&http.oauth_issuer, &http.oauth_jwks, &http.oauth_resource)
+    {
+        let audience = http.oauth_audience.as_deref().unwrap_or(resource);
+        return Ok(Some(Authentication::OAuth(crate::oauth::OAuth::load(
+            issuer, audience, resource, jwks,
+        )?)));
+    }
+    Ok(None)
 }
 
 /// Completes on SIGINT or SIGTERM.

@@ -235,9 +235,28 @@ pub struct HttpArgs {
         long = "tokens",
         value_name = "FILE",
         env = "BULKHEAD_TOKENS",
-        requires = "addr"
+        requires = "addr",
+        conflicts_with = "oauth_issuer"
     )]
     pub tokens: Option<PathBuf>,
+
+    /// Accept OAuth 2.1 access tokens (JWTs) issued by URL, the authorization server's
+    /// issuer identifier. Needs --oauth-jwks and --oauth-resource.
+    #[arg(long = "oauth-issuer", value_name = "URL", requires_all = ["addr", "oauth_jwks", "oauth_resource"])]
+    pub oauth_issuer: Option<String>,
+
+    /// The authorization server's signing keys, as a JWKS file.
+    #[arg(long = "oauth-jwks", value_name = "FILE", requires = "oauth_issuer")]
+    pub oauth_jwks: Option<PathBuf>,
+
+    /// This server's public MCP URL (for example https://mcp.example.com/mcp): its
+    /// resource identifier in the protected-resource metadata.
+    #[arg(long = "oauth-resource", value_name = "URL", requires = "oauth_issuer")]
+    pub oauth_resource: Option<String>,
+
+    /// The audience tokens must name. Default: --oauth-resource.
+    #[arg(long = "oauth-audience", value_name = "AUD", requires = "oauth_issuer")]
+    pub oauth_audience: Option<String>,
 
     /// Also answer requests whose Host is HOST or HOST:PORT (repeatable); loopback
     /// names are always allowed.
@@ -277,6 +296,10 @@ impl Default for HttpArgs {
         HttpArgs {
             addr: None,
             tokens: None,
+            oauth_issuer: None,
+            oauth_jwks: None,
+            oauth_resource: None,
+            oauth_audience: None,
             allowed_hosts: Vec::new(),
             allowed_origins: Vec::new(),
             tls_cert: None,

@@ -25,6 +25,7 @@ pub mod identity;
 pub mod loader;
 pub mod name_rules;
 pub mod narrowing;
+pub mod oauth;
 pub mod policy;
 pub mod policy_file;
 pub mod progress;

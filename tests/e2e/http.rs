@@ -506,3 +506,129 @@ async fn tls_serves_https_and_refuses_plain_http() {
     ]);
     assert!(!ok && out.contains("readable by everybody"), "{out}");
 }
+
+/// An Ed25519 signing key for a test authorization server, and its JWKS file.
+fn authorization_server(dir: &std::path::Path) -> (jsonwebtoken::EncodingKey, PathBuf) {
+    use base64::Engine as _;
+    let secret = bulkhead::trust::generate_key().unwrap();
+    // PKCS#8 v1 for Ed25519: a fixed prefix, then the 32-byte seed.
+    let mut der = vec![
+        0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04,
+        0x20,
+    ];
+    der.extend_from_slice(&secret.to_bytes());
+    let x =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.verifying_key().to_bytes());
+    let jwks = dir.join("jwks.json");
+    std::fs::write(
+        &jwks,
+        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test", "use": "sig"}]})
+            .to_string(),
+    )
+    .unwrap();
+    (jsonwebtoken::EncodingKey::from_ed_der(&der), jwks)
+}
+
+const ISSUER: &str = "https://auth.test";
+const RESOURCE: &str = "https://bulkhead.test/mcp";
+
+/// A token for `sub` with `scope`, expiring `expires_in` seconds from now, for `audience`.
+fn access_token(
+    key: &jsonwebtoken::EncodingKey,
+    sub: &str,
+    scope: &str,
+    expires_in: i64,
+    audience: &str,
+) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
+    header.kid = Some("test".into());
+    let claims = json!({"iss": ISSUER, "aud": audience, "sub": sub, "exp": now + expires_in, "scope": scope});
+    jsonwebtoken::encode(&header, &claims, key).unwrap()
+}
+
+#[tokio::test]
+async fn oauth_tokens_are_checked_for_signature_expiry_audience_and_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, jwks) = authorization_server(dir.path());
+    let server = serve(
+        ServerOptions::default()
+            .arg("--oauth-issuer")
+            .arg(ISSUER)
+            .arg("--oauth-jwks")
+            .arg(jwks.display().to_string())
+            .arg("--oauth-resource")
+            .arg(RESOURCE),
+    )
+    .await;
+
+    // Clients find the authorization server from the metadata the challenge names.
+    let missing = server.post("/mcp", &[], initialize_body()).await.unwrap();
+    assert_eq!(missing.status, 401);
+    let challenge = missing.headers["www-authenticate"].to_str().unwrap();
+    let metadata_url = "https://bulkhead.test/.well-known/oauth-protected-resource/mcp";
+    assert!(challenge.contains(metadata_url), "{challenge}");
+    let metadata = server
+        .get("/.well-known/oauth-protected-resource/mcp")
+        .await
+        .unwrap();
+    assert_eq!(metadata.status, 200);
+    let metadata: Value = serde_json::from_str(&metadata.body).unwrap();
+    assert_eq!(metadata["resource"], RESOURCE);
+    assert_eq!(metadata["authorization_servers"], json!([ISSUER]));
+
+    let refused = [
+        (
+            access_token(&key, "ada", "bulkhead:read", -300, RESOURCE),
+            401,
+        ),
+        (
+            access_token(
+                &key,
+                "ada",
+                "bulkhead:read",
+                300,
+                "https://elsewhere.test/mcp",
+            ),
+            401,
+        ),
+        (
+            access_token(&key, "ada", "openid profile", 300, RESOURCE),
+            403,
+        ),
+    ];
+    for (token, status) in refused {
+        let answer = server
+            .post(
+                "/mcp",
+                &[("authorization", &bearer(&token))],
+                initialize_body(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(answer.status, status, "{}", answer.body);
+    }
+
+    // A read-scope token is a read-tier caller named by its subject.
+    let reader = access_token(&key, "user:ada", "openid bulkhead:read", 300, RESOURCE);
+    let session = server.connect(Some(&reader)).await.unwrap();
+    let mut names = session.tool_names().await.unwrap();
+    names.sort();
+    assert_eq!(names, builtin_tools(Tier::Read, Tier::Read));
+    session
+        .call(
+            "docker_create_container",
+            json!({"image": TEST_IMAGE, "name": unique_name("oauth")}),
+        )
+        .await
+        .expect_error("DKR-008");
+    assert!(
+        server.stderr().contains("principal=user:ada"),
+        "{}",
+        server.stderr()
+    );
+    server.stop().await.unwrap();
+}

@@ -17,12 +17,15 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 
 use crate::caller::Caller;
 use crate::identity::Identity;
+use crate::oauth::{self, OAuth};
 use crate::rate_limit::RateLimiter;
 use crate::tokens::TokenStore;
 use crate::transport::mcp::McpServer;
 
 /// The one path MCP is served on.
 pub const MCP_PATH: &str = "/mcp";
+/// Where OAuth protected-resource metadata is served (with or without `/mcp` after it).
+const METADATA_PATH: &str = "/.well-known/oauth-protected-resource";
 const SESSION_HEADER: &str = "mcp-session-id";
 /// Sessions remembered at most; the oldest binding goes first beyond this. A forgotten
 /// binding makes its session answer 404, and the client opens a new one.
@@ -37,6 +40,8 @@ pub enum Authentication {
     None(Caller),
     /// `Authorization: Bearer <token>` from the token file.
     Tokens(TokenStore),
+    /// `Authorization: Bearer <JWT>` from an OAuth 2.1 authorization server.
+    OAuth(OAuth),
 }
 
 pub struct HttpGate {
@@ -77,13 +82,19 @@ impl HttpGate {
         B::Data: Send + 'static,
         B::Error: std::fmt::Display,
     {
-        if request.uri().path() != MCP_PATH {
+        let path = request.uri().path();
+        if let Authentication::OAuth(oauth) = &self.authentication
+            && path.starts_with(METADATA_PATH)
+            && request.method() == Method::GET
+        {
+            return json(StatusCode::OK, &oauth.metadata());
+        }
+        if path != MCP_PATH {
             return plain(StatusCode::NOT_FOUND, "not found: MCP is served on /mcp");
         }
         let caller = match self.authenticate(request.headers()) {
             Ok(caller) => caller,
-            Err(NoCredentials) => return unauthorized(None),
-            Err(BadCredentials) => return unauthorized(Some("invalid_token")),
+            Err(refusal) => return self.refuse(refusal),
         };
         if let Err(wait) = self
             .limiter
@@ -130,27 +141,68 @@ impl HttpGate {
 
     /// The caller the request's credentials establish.
     fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, Unauthenticated> {
-        let tokens = match &self.authentication {
-            Authentication::None(operator) => return Ok(operator.clone()),
-            Authentication::Tokens(tokens) => tokens,
-        };
+        if let Authentication::None(operator) = &self.authentication {
+            return Ok(operator.clone());
+        }
         let presented = headers
             .get(header::AUTHORIZATION)
             .and_then(|value| value.to_str().ok())
             .and_then(|value| {
                 let (scheme, token) = value.split_once(' ')?;
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            });
-        let entry = tokens
-            .authenticate(presented.ok_or(NoCredentials)?)
-            .ok_or(BadCredentials)?;
+            })
+            .ok_or(NoCredentials)?;
+        let (principal, tier) = match &self.authentication {
+            Authentication::None(_) => unreachable!("answered above"),
+            Authentication::Tokens(tokens) => {
+                let entry = tokens.authenticate(presented).ok_or(BadCredentials)?;
+                (entry.principal.clone(), entry.tier)
+            }
+            Authentication::OAuth(oauth) => match oauth.authenticate(presented) {
+                Ok(subject) => (subject.principal, subject.tier),
+                Err(oauth::Refusal::InvalidToken) => return Err(BadCredentials),
+                Err(oauth::Refusal::InsufficientScope) => return Err(NoScope),
+            },
+        };
         Ok(Caller {
             identity: Arc::new(Identity {
-                principal: entry.principal.clone(),
+                principal,
                 session: self.server_session.clone(),
             }),
-            tier: entry.tier,
+            tier,
         })
+    }
+
+    /// 401 (or 403 for a token without scope) with the challenge RFC 6750 asks for,
+    /// naming the protected-resource metadata under OAuth.
+    fn refuse(&self, refusal: Unauthenticated) -> Response<Body> {
+        let (status, error) = match refusal {
+            NoCredentials => (StatusCode::UNAUTHORIZED, None),
+            BadCredentials => (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+            NoScope => (StatusCode::FORBIDDEN, Some("insufficient_scope")),
+        };
+        let mut challenge = String::from("Bearer realm=\"bulkhead\"");
+        if let Some(error) = error {
+            challenge.push_str(&format!(", error=\"{error}\""));
+        }
+        if let Authentication::OAuth(oauth) = &self.authentication {
+            if refusal == NoScope {
+                challenge.push_str(&format!(", scope=\"{}\"", oauth::SCOPES[0].0));
+            }
+            challenge.push_str(&format!(", resource_metadata=\"{}\"", oauth.metadata_url()));
+        }
+        let text = if status == StatusCode::FORBIDDEN {
+            "forbidden: the token carries no bulkhead scope"
+        } else {
+            "unauthorized: send Authorization: Bearer <token>"
+        };
+        let mut response = plain(status, text);
+        if let Ok(value) = HeaderValue::from_str(&challenge) {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, value);
+        }
+        response
     }
 
     /// Whether `session` may be used by `principal`: opened by it, or not known here
@@ -185,12 +237,13 @@ impl HttpGate {
 }
 
 /// Why a request has no caller.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 enum Unauthenticated {
     NoCredentials,
     BadCredentials,
+    NoScope,
 }
-use Unauthenticated::{BadCredentials, NoCredentials};
+use Unauthenticated::{BadCredentials, NoCredentials, NoScope};
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     match mutex.lock() {
@@ -209,20 +262,12 @@ pub fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
     response
 }
 
-/// 401 with the challenge RFC 6750 asks for; `error` when a token was presented.
-fn unauthorized(error: Option<&'static str>) -> Response<Body> {
-    let mut response = plain(
-        StatusCode::UNAUTHORIZED,
-        "unauthorized: send Authorization: Bearer <token>",
+fn json(status: StatusCode, value: &serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Full::new(Bytes::from(value.to_string())).boxed());
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
     );
-    let challenge = match error {
-        Some(error) => format!("Bearer realm=\"bulkhead\", error=\"{error}\""),
-        None => "Bearer realm=\"bulkhead\"".to_string(),
-    };
-    if let Ok(value) = HeaderValue::from_str(&challenge) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
     response
 }

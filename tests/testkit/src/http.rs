@@ -156,6 +156,20 @@ impl HttpServe {
         })
     }
 
+    /// GETs `path`.
+    pub async fn get(&self, path: &str) -> anyhow::Result<HttpReply> {
+        let response = self
+            .http
+            .get(format!("http://{}{path}", self.addr))
+            .send()
+            .await?;
+        Ok(HttpReply {
+            status: response.status().as_u16(),
+            headers: response.headers().clone(),
+            body: response.text().await?,
+        })
+    }
+
     /// Stops the server (SIGTERM, then SIGKILL if it lingers) and waits for it.
     pub async fn stop(mut self) -> anyhow::Result<()> {
         if let Some(pid) = self.child.id() {
