@@ -144,3 +144,24 @@ async fn second_start_loads_compiled_plugins_from_the_cache() {
     assert!(second.stderr().contains("cache=Hit"), "{}", second.stderr());
     second.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn every_list_answers_one_page_and_refuses_a_cursor_it_did_not_hand_out() {
+    use rmcp::model::PaginatedRequestParams;
+    let server = start(ServerOptions::default()).await;
+    let client = server.client();
+    let tools = client.list_tools(None).await.unwrap();
+    assert!(tools.next_cursor.is_none() && !tools.tools.is_empty());
+    let prompts = client.list_prompts(None).await.unwrap();
+    assert!(prompts.next_cursor.is_none() && !prompts.prompts.is_empty());
+    let bogus = || Some(PaginatedRequestParams::default().with_cursor(Some("p999".into())));
+    let refused = client.list_tools(bogus()).await.unwrap_err().to_string();
+    assert!(
+        refused.contains("-32602") || refused.contains("cursor"),
+        "{refused}"
+    );
+    assert!(client.list_prompts(bogus()).await.is_err());
+    assert!(client.list_resource_templates(bogus()).await.is_err());
+    // The server still serves.
+    assert!(!client.list_tools(None).await.unwrap().tools.is_empty());
+}

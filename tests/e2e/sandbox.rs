@@ -217,3 +217,24 @@ async fn a_queued_call_waits_for_the_slot_and_the_queue_has_a_bound() {
     assert!(refused.text().contains("waiting"), "{}", refused.text());
     assert_still_serving(&server).await;
 }
+
+#[tokio::test]
+async fn the_server_wide_cap_refuses_calls_to_any_plugin_beyond_it() {
+    let (server, _dir) = probe_server(&["--call-timeout", "3", "--max-calls-in-flight", "1"]).await;
+    // The spin takes the server's only call slot as soon as its request is read, and
+    // holds it until its deadline; a call to another plugin a second later is refused
+    // at once rather than queued.
+    let (spun, listed) = tokio::join!(server.call("probe_spin", json!({})), async {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        server
+            .call("docker_list_containers", json!({"limit": 1}))
+            .await
+    });
+    spun.expect_error("DKR-009");
+    listed.expect_error("DKR-013");
+    // The slot is free again.
+    server
+        .call("docker_list_containers", json!({"limit": 1}))
+        .await
+        .ok();
+}

@@ -24,8 +24,8 @@ use crate::capabilities::Tier;
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::progress::ProgressSink;
 use crate::router::{Answer, Listeners, RouteError, RoutedTool, Router};
-use crate::transport::mcp_context;
 use crate::transport::mcp_log::{self, McpLog};
+use crate::transport::{mcp_context, pagination};
 
 const INSTRUCTIONS: &str = "Bulkhead manages the local Docker engine through sandboxed plugins. \
 Tools are named docker_* (containers), compose_* (stacks) and sandbox_* (throw-away code runs); \
@@ -169,7 +169,7 @@ impl ServerHandler for McpServer {
 
     async fn list_tools(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
         let tools = match self.caller(&context)?.tier {
@@ -177,15 +177,24 @@ impl ServerHandler for McpServer {
             Tier::Moderate => &self.tools[1],
             Tier::Destructive => &self.tools[2],
         };
-        Ok(ListToolsResult::with_all_items(tools.as_ref().clone()))
+        let cursor = request.and_then(|r| r.cursor);
+        let (tools, next) = pagination::page(tools, cursor.as_deref())?;
+        let mut result = ListToolsResult::with_all_items(tools);
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn list_prompts(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
-        Ok(mcp_context::list_prompts(&self.router))
+        let cursor = request.and_then(|r| r.cursor);
+        let (prompts, next) =
+            pagination::page(&mcp_context::prompts(&self.router), cursor.as_deref())?;
+        let mut result = ListPromptsResult::with_all_items(prompts);
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn get_prompt(
@@ -217,10 +226,15 @@ impl ServerHandler for McpServer {
 
     async fn list_resource_templates(
         &self,
-        _request: Option<PaginatedRequestParams>,
+        request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        Ok(mcp_context::list_templates(&self.router))
+        let cursor = request.and_then(|r| r.cursor);
+        let (templates, next) =
+            pagination::page(&mcp_context::templates(&self.router), cursor.as_deref())?;
+        let mut result = ListResourceTemplatesResult::with_all_items(templates);
+        result.next_cursor = next;
+        Ok(result)
     }
 
     async fn read_resource(

@@ -4,9 +4,9 @@
 
 use rmcp::ErrorData as McpError;
 use rmcp::model::{
-    CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptResult, ListPromptsResult,
-    ListResourceTemplatesResult, ListResourcesResult, Prompt, PromptArgument, PromptMessage,
-    Reference, Resource, ResourceContents, ResourceTemplate, Role,
+    CompleteRequestParams, CompleteResult, CompletionInfo, GetPromptResult, ListResourcesResult,
+    Prompt, PromptArgument, PromptMessage, Reference, Resource, ResourceContents, ResourceTemplate,
+    Role,
 };
 
 use crate::context_routes::{
@@ -16,8 +16,9 @@ use crate::context_routes::{
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::router::Router;
 
-pub fn list_prompts(router: &Router) -> ListPromptsResult {
-    let prompts = router
+/// Every prompt a client may see, in load order.
+pub fn prompts(router: &Router) -> Vec<Prompt> {
+    router
         .context
         .listed_prompts()
         .map(|routed| {
@@ -34,12 +35,12 @@ pub fn list_prompts(router: &Router) -> ListPromptsResult {
             Prompt::new(&spec.name, Some(&spec.description), Some(arguments))
                 .with_title(&spec.title)
         })
-        .collect();
-    ListPromptsResult::with_all_items(prompts)
+        .collect()
 }
 
-pub fn list_templates(router: &Router) -> ListResourceTemplatesResult {
-    let templates = router
+/// Every resource template a client may see (fixed URIs are listed as resources).
+pub fn templates(router: &Router) -> Vec<ResourceTemplate> {
+    router
         .context
         .resource_plugins()
         .flat_map(|serving| serving.listed_templates())
@@ -50,8 +51,7 @@ pub fn list_templates(router: &Router) -> ListResourceTemplatesResult {
                 .with_description(&spec.description)
                 .with_mime_type(&spec.mime_type)
         })
-        .collect();
-    ListResourceTemplatesResult::with_all_items(templates)
+        .collect()
 }
 
 pub fn prompt_result(filled: FilledPrompt) -> GetPromptResult {

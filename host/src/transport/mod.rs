@@ -6,4 +6,5 @@ pub mod http_gate;
 pub mod mcp;
 mod mcp_context;
 mod mcp_log;
+mod pagination;
 pub mod tls;
