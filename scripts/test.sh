@@ -9,9 +9,11 @@
 #    docker-compose (an independent Compose implementation the compose tests compare with)
 # 3. cargo fmt --all --check
 # 4. cargo clippy --workspace --all-targets -- -D warnings
-# 5. the official MCP Python SDK against the built server (tests/interop/python_sdk.py)
-# 6. the official MCP conformance suite and Node 22, for tests/e2e/conformance.rs
-#    (scripts/ensure-conformance.sh; installed outside the clone)
+# 5. the official MCP Python SDK against the built server, over stdio and HTTP
+#    (tests/interop/python_sdk.py)
+# 6. the MCP Inspector CLI against it, over stdio and HTTP (tests/interop/inspector.py),
+#    with the Node clients of scripts/ensure-node-clients.sh (installed outside the
+#    clone; the conformance suite among them, for tests/e2e/conformance.rs)
 # 7. cargo test --workspace --no-fail-fast [ARGS...]
 #
 # Builds go to CARGO_TARGET_DIR, by default ${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/target
@@ -50,6 +52,7 @@ bh_timed clippy cargo clippy --workspace --all-targets -- -D warnings
 bh_timed build cargo build -p bulkhead
 python="$(bash scripts/ensure-python-sdk.sh)"
 bh_timed interop "$python" tests/interop/python_sdk.py "$CARGO_TARGET_DIR/debug/bulkhead"
-bh_timed conformance-suite bash scripts/ensure-conformance.sh >/dev/null
+node_clients="$(bash scripts/ensure-node-clients.sh)"
+bh_timed inspector python3 tests/interop/inspector.py "$CARGO_TARGET_DIR/debug/bulkhead" "$node_clients"
 bh_timed test cargo test --workspace --no-fail-fast "$@"
 bh_log "all phases passed in $((SECONDS - total_start)) s"

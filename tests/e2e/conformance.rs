@@ -1,5 +1,5 @@
 //! The official MCP conformance suite (`@modelcontextprotocol/conformance`, run on the
-//! Node 22 that scripts/ensure-conformance.sh installs) against `serve --http` with the
+//! Node 22 that scripts/ensure-node-clients.sh installs) against `serve --http` with the
 //! default plugins and the conformance fixture plugin. Every scenario passes but those in
 //! tests/conformance/expected-failures.yml, which the suite checks both ways.
 
@@ -9,12 +9,20 @@ use bulkhead_testkit::{CONFORMANCE_WASM, HttpServe, ServerOptions, plugin_dir};
 
 use crate::shared_cache;
 
-/// Where scripts/ensure-conformance.sh installs the suite.
+/// Where scripts/ensure-node-clients.sh installs the suite (installing it if needed:
+/// the script is the one place its version is pinned).
 fn install_dir() -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache"));
-    cache.join("bulkhead/conformance-0.1.16")
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = std::process::Command::new("bash")
+        .arg(root.join("scripts/ensure-node-clients.sh"))
+        .output()
+        .expect("bash runs");
+    assert!(
+        output.status.success(),
+        "scripts/ensure-node-clients.sh failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(String::from_utf8_lossy(&output.stdout).trim())
 }
 
 #[tokio::test]
@@ -24,7 +32,7 @@ async fn the_official_suite_passes_but_for_the_listed_scenarios() {
     let suite = install.join("node_modules/@modelcontextprotocol/conformance/dist/index.js");
     assert!(
         node.exists() && suite.exists(),
-        "the conformance suite is not installed in {}: run scripts/ensure-conformance.sh (scripts/test.sh does)",
+        "the conformance suite is not installed in {}",
         install.display()
     );
     let expected =
