@@ -122,7 +122,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let operator = Caller::operator(Arc::clone(runtime.identity()));
-    let max_calls = args.http.max_calls_in_flight as usize;
+    let max_calls = args.http.max_calls_in_flight();
     if let Some(addr) = args.http.addr {
         let session = runtime.identity().session.clone();
         let (authentication, callers) = match authentication {
@@ -138,8 +138,8 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             authentication,
             allowed_hosts: args.http.allowed_hosts.clone(),
             allowed_origins: args.http.allowed_origins.clone(),
-            rate_per_second: args.http.rate_per_second,
-            rate_burst: args.http.rate_burst,
+            rate_per_second: args.http.rate_per_second(),
+            rate_burst: args.http.rate_burst(),
             tls,
         };
         let server =
@@ -160,8 +160,31 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How HTTP callers authenticate, if they must.
+/// How HTTP callers authenticate, if they must. The flags' own rules are checked again
+/// here, since a policy file can set the same keys.
 fn authentication(http: &crate::cli::HttpArgs) -> anyhow::Result<Option<Authentication>> {
+    let oauth = http.oauth_issuer.is_some()
+        || http.oauth_jwks.is_some()
+        || http.oauth_resource.is_some()
+        || http.oauth_audience.is_some();
+    if http.tokens.is_some() && oauth {
+        anyhow::bail!("give either a token file or OAuth settings, not both");
+    }
+    if oauth
+        && (http.oauth_issuer.is_none()
+            || http.oauth_jwks.is_none()
+            || http.oauth_resource.is_none())
+    {
+        anyhow::bail!("OAuth needs an issuer, a JWKS file and the resource URL together");
+    }
+    if http.tls_cert.is_some() != http.tls_key.is_some() {
+        anyhow::bail!("TLS needs both a certificate and its private key");
+    }
+    if http.addr.is_none() && (http.tokens.is_some() || oauth || http.tls_cert.is_some()) {
+        anyhow::bail!(
+            "credentials and TLS settings apply to HTTP only: give an address to serve on"
+        );
+    }
     if let Some(path) = &http.tokens {
         return Ok(Some(Authentication::Tokens(
             crate::tokens::TokenStore::load(path)?,

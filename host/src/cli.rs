@@ -222,7 +222,7 @@ pub struct ServeArgs {
 }
 
 /// `serve --http` and what goes with it.
-#[derive(Debug, Args, Clone)]
+#[derive(Debug, Args, Clone, Default)]
 pub struct HttpArgs {
     /// Serve MCP Streamable HTTP on ADDR (for example 127.0.0.1:8080) at path /mcp,
     /// instead of stdio. A non-loopback ADDR needs --tokens and --allowed-host.
@@ -276,40 +276,81 @@ pub struct HttpArgs {
     #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
     pub tls_key: Option<PathBuf>,
 
-    /// Sustained requests per second for each principal over HTTP.
-    #[arg(long = "rate-limit", value_name = "PER_SEC", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=100_000), requires = "addr")]
-    pub rate_per_second: u32,
+    /// Sustained requests per second for each principal over HTTP (default 50).
+    #[arg(long = "rate-limit", value_name = "PER_SEC", value_parser = clap::value_parser!(u64).range(RATE_PER_SECOND), requires = "addr")]
+    pub rate_per_second: Option<u64>,
 
-    /// Requests a principal may send at once above its sustained rate.
-    #[arg(long = "rate-burst", value_name = "N", default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=1_000_000), requires = "addr")]
-    pub rate_burst: u32,
+    /// Requests a principal may send at once above its sustained rate (default 200).
+    #[arg(long = "rate-burst", value_name = "N", value_parser = clap::value_parser!(u64).range(RATE_BURST), requires = "addr")]
+    pub rate_burst: Option<u64>,
 
     /// Tool calls the whole server runs at once, over all clients and plugins; more
-    /// are refused with DKR-013.
-    #[arg(long = "max-calls-in-flight", value_name = "N", default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=65_536))]
-    pub max_calls_in_flight: u32,
+    /// are refused with DKR-013 (default 256).
+    #[arg(long = "max-calls-in-flight", value_name = "N", value_parser = clap::value_parser!(u64).range(CALLS_IN_FLIGHT))]
+    pub max_calls_in_flight: Option<u64>,
 }
 
-impl Default for HttpArgs {
-    /// What the flags default to.
-    fn default() -> Self {
-        HttpArgs {
-            addr: None,
-            tokens: None,
-            oauth_issuer: None,
-            oauth_jwks: None,
-            oauth_resource: None,
-            oauth_audience: None,
-            allowed_hosts: Vec::new(),
-            allowed_origins: Vec::new(),
-            tls_cert: None,
-            tls_key: None,
-            rate_per_second: 50,
-            rate_burst: 200,
-            max_calls_in_flight: 256,
+impl HttpArgs {
+    pub fn rate_per_second(&self) -> u32 {
+        self.rate_per_second.unwrap_or(50) as u32
+    }
+
+    pub fn rate_burst(&self) -> u32 {
+        self.rate_burst.unwrap_or(200) as u32
+    }
+
+    pub fn max_calls_in_flight(&self) -> usize {
+        self.max_calls_in_flight.unwrap_or(256) as usize
+    }
+
+    /// Folds the policy file's `[http]` section in: flags win, lists add up.
+    fn fold(
+        &mut self,
+        file: crate::policy_file::HttpSection,
+        path: &std::path::Path,
+    ) -> anyhow::Result<()> {
+        let where_ = |key: &str| format!("{}: http.{key}", path.display());
+        if self.addr.is_none()
+            && let Some(addr) = &file.addr
+        {
+            self.addr = Some(addr.parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "{}: `{addr}` is not an address such as 127.0.0.1:8080",
+                    where_("addr")
+                )
+            })?);
         }
+        self.tokens = self.tokens.take().or(file.tokens);
+        self.oauth_issuer = self.oauth_issuer.take().or(file.oauth_issuer);
+        self.oauth_jwks = self.oauth_jwks.take().or(file.oauth_jwks);
+        self.oauth_resource = self.oauth_resource.take().or(file.oauth_resource);
+        self.oauth_audience = self.oauth_audience.take().or(file.oauth_audience);
+        self.tls_cert = self.tls_cert.take().or(file.tls_cert);
+        self.tls_key = self.tls_key.take().or(file.tls_key);
+        self.allowed_hosts.extend(file.allowed_hosts);
+        self.allowed_origins.extend(file.allowed_origins);
+        self.rate_per_second = self.rate_per_second.or(in_range(
+            &where_("rate_limit"),
+            file.rate_limit,
+            RATE_PER_SECOND,
+        )?);
+        self.rate_burst = self.rate_burst.or(in_range(
+            &where_("rate_burst"),
+            file.rate_burst,
+            RATE_BURST,
+        )?);
+        self.max_calls_in_flight = self.max_calls_in_flight.or(in_range(
+            &where_("max_calls_in_flight"),
+            file.max_calls_in_flight,
+            CALLS_IN_FLIGHT,
+        )?);
+        Ok(())
     }
 }
+
+const RATE_PER_SECOND: std::ops::RangeInclusive<u64> = 1..=100_000;
+const RATE_BURST: std::ops::RangeInclusive<u64> = 1..=1_000_000;
+const CALLS_IN_FLIGHT: std::ops::RangeInclusive<u64> = 1..=65_536;
 
 /// Allowed ranges, shared by the flags and the policy file's keys.
 const CALL_TIMEOUT_SECS: std::ops::RangeInclusive<u64> = 1..=3600;
@@ -436,6 +477,7 @@ impl ServeArgs {
             QUEUED_CALLS,
         )?);
         self.principal = self.principal.or(file.server.principal.clone());
+        self.http.fold(file.http, &path)?;
         let reap_interval_secs = in_range(
             &where_("server.reap_interval_secs"),
             file.server.reap_interval_secs,

@@ -32,6 +32,35 @@ pub struct PolicyFile {
     pub plugins: BTreeMap<String, PluginSection>,
     #[serde(default)]
     pub trust: TrustSection,
+    #[serde(default)]
+    pub http: HttpSection,
+}
+
+/// `serve --http` and its flags (`bulkhead serve --help`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// `--http`: serve Streamable HTTP on this address instead of stdio.
+    pub addr: Option<String>,
+    /// `--tokens`.
+    pub tokens: Option<PathBuf>,
+    /// `--oauth-issuer`, `--oauth-jwks`, `--oauth-resource`, `--oauth-audience`.
+    pub oauth_issuer: Option<String>,
+    pub oauth_jwks: Option<PathBuf>,
+    pub oauth_resource: Option<String>,
+    pub oauth_audience: Option<String>,
+    /// `--tls-cert`, `--tls-key`.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// `--allowed-host`, `--allowed-origin`.
+    #[serde(default)]
+    pub allowed_hosts: Vec<String>,
+    #[serde(default)]
+    pub allowed_origins: Vec<String>,
+    /// `--rate-limit`, `--rate-burst`, `--max-calls-in-flight`.
+    pub rate_limit: Option<u64>,
+    pub rate_burst: Option<u64>,
+    pub max_calls_in_flight: Option<u64>,
 }
 
 /// Which plugin files may load at all.

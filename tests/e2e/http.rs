@@ -632,3 +632,56 @@ async fn oauth_tokens_are_checked_for_signature_expiry_audience_and_scope() {
     );
     server.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_policy_file_can_require_tokens_and_set_the_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, made) = tokens(&dir, &[("alice", "read")]);
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[http]\ntokens = \"{}\"\nrate_limit = 1\nrate_burst = 1\n",
+            file.display()
+        ),
+    )
+    .unwrap();
+    let server = serve(
+        ServerOptions::default()
+            .arg("--policy")
+            .arg(policy.display().to_string()),
+    )
+    .await;
+    let missing = server.post("/mcp", &[], initialize_body()).await.unwrap();
+    assert_eq!(missing.status, 401);
+    let alice = bearer(&made[0]);
+    let first = server
+        .post("/mcp", &[("authorization", &alice)], initialize_body())
+        .await
+        .unwrap();
+    assert_eq!(first.status, 200);
+    let second = server
+        .post("/mcp", &[("authorization", &alice)], initialize_body())
+        .await
+        .unwrap();
+    assert_eq!(second.status, 429);
+    server.stop().await.unwrap();
+
+    // Settings that only make sense together are refused together, from the file too.
+    std::fs::write(
+        &policy,
+        format!(
+            "[http]\ntokens = \"{}\"\noauth_issuer = \"https://auth.test\"\n",
+            file.display()
+        ),
+    )
+    .unwrap();
+    let (ok, out) = run_bulkhead(&[
+        "serve",
+        "--http",
+        "127.0.0.1:0",
+        "--policy",
+        &policy.display().to_string(),
+    ]);
+    assert!(!ok && out.contains("not both"), "{out}");
+}
