@@ -82,20 +82,15 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let args = args.with_policy_file()?;
     // Credentials first: a bad token file or key set must stop the server before
     // anything loads.
-    let authentication = authentication(&args.http)?;
-    let tls = match (&args.http.tls_cert, &args.http.tls_key) {
-        (Some(cert), Some(key)) => Some(crate::transport::tls::acceptor(cert, key)?),
-        _ => None,
-    };
-    if let Some(addr) = args.http.addr {
-        crate::transport::http::check_exposure(
-            addr,
-            authentication.is_some(),
-            &args.http.allowed_hosts,
-        )?;
-        if !addr.ip().is_loopback() && tls.is_none() {
-            tracing::warn!(%addr, "serving tokens over plain HTTP to the network: give --tls-cert and --tls-key unless a TLS proxy stands in front");
-        }
+    let HttpSettings {
+        authentication,
+        tls,
+    } = http_settings(&args.http)?;
+    if let Some(addr) = args.http.addr
+        && !addr.ip().is_loopback()
+        && tls.is_none()
+    {
+        tracing::warn!(%addr, "serving tokens over plain HTTP to the network: give --tls-cert and --tls-key unless a TLS proxy stands in front");
     }
     let router = Arc::new(router_for(&args).await?);
     let runtime = router.runtime();
@@ -158,6 +153,33 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let reason = service.waiting().await.context("MCP session failed")?;
     tracing::info!(?reason, "MCP session ended");
     Ok(())
+}
+
+/// What `serve --http` needs loaded before it serves.
+pub struct HttpSettings {
+    pub authentication: Option<Authentication>,
+    pub tls: Option<tokio_rustls::TlsAcceptor>,
+}
+
+/// Loads and checks the credentials and TLS files, and that the bind is not exposed
+/// without them (`serve` and `doctor` share this).
+pub fn http_settings(http: &crate::cli::HttpArgs) -> anyhow::Result<HttpSettings> {
+    let authentication = authentication(http)?;
+    let tls = match (&http.tls_cert, &http.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::transport::tls::acceptor(cert, key)?),
+        _ => None,
+    };
+    if let Some(addr) = http.addr {
+        crate::transport::http::check_exposure(
+            addr,
+            authentication.is_some(),
+            &http.allowed_hosts,
+        )?;
+    }
+    Ok(HttpSettings {
+        authentication,
+        tls,
+    })
 }
 
 /// How HTTP callers authenticate, if they must. The flags' own rules are checked again

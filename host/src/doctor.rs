@@ -88,6 +88,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     report(vec![cache(args.cache_root().as_deref())])?;
     report(plugins(&args))?;
     report(vec![audit(args.audit_log.as_deref())])?;
+    report(vec![http(&args.http)])?;
     if failed > 0 {
         anyhow::bail!("{failed} check(s) failed");
     }
@@ -455,6 +456,37 @@ pub struct AuditFacts {
     pub file_writable: bool,
     pub dir_exists: bool,
     pub dir_writable: bool,
+}
+
+/// `serve --http`: the credentials and TLS files load, and the bind is not exposed.
+pub fn http(http: &crate::cli::HttpArgs) -> Check {
+    let Some(addr) = http.addr else {
+        return Check::new(Level::Ok, "http", "not configured; serving over stdio");
+    };
+    match crate::app::http_settings(http) {
+        Err(err) => Check::new(Level::Fail, "http", format!("{err:#}")),
+        Ok(settings) => {
+            let who = match &settings.authentication {
+                None => "no authentication (every request acts as the local operator)",
+                Some(crate::transport::http_gate::Authentication::Tokens(_)) => "bearer tokens",
+                Some(crate::transport::http_gate::Authentication::OAuth(_)) => {
+                    "OAuth access tokens"
+                }
+                Some(crate::transport::http_gate::Authentication::None(_)) => "none",
+            };
+            let level = if !addr.ip().is_loopback() && settings.tls.is_none() {
+                Level::Warn
+            } else {
+                Level::Ok
+            };
+            let tls = if settings.tls.is_some() {
+                "TLS"
+            } else {
+                "no TLS"
+            };
+            Check::new(level, "http", format!("{addr}, {tls}, {who}"))
+        }
+    }
 }
 
 pub fn audit(path: Option<&Path>) -> Check {

@@ -1,6 +1,6 @@
 //! `bulkhead doctor` through the real binary against the real engine: a healthy setup
 //! passes; an unreachable engine, a plugin that is not a component and a policy with an
-//! unknown key fail; a cache others can write is a warning.
+//! unknown key fail; a cache others can write is a warning; an exposed HTTP bind fails.
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
@@ -59,7 +59,7 @@ fn doctor_passes_on_the_default_setup() {
     assert_eq!(
         names,
         [
-            "policy:", "engine:", "socket:", "cache:", "plugins:", "audit:"
+            "policy:", "engine:", "socket:", "cache:", "plugins:", "audit:", "http:"
         ],
         "{text}"
     );
@@ -138,4 +138,19 @@ fn doctor_warns_about_a_world_writable_cache() {
     let cache = lines_of(&lines, "cache");
     assert_eq!(cache.len(), 1, "{text}");
     assert_eq!(level(cache[0]), "warn", "{text}");
+}
+
+#[test]
+fn http_settings_are_checked_before_serving() {
+    let cache = tempfile::tempdir().unwrap();
+    let cache_dir = cache.path().display().to_string();
+    let (_, lines, all) = doctor(&["--cache-dir", &cache_dir], None);
+    let http = lines_of(&lines, "http");
+    assert_eq!(http.len(), 1, "{all}");
+    assert_eq!(level(http[0]), "ok", "{all}");
+
+    // Reachable from other hosts and nobody authenticates: the start would be refused.
+    let (ok, lines, all) = doctor(&["--cache-dir", &cache_dir, "--http", "0.0.0.0:8080"], None);
+    let http = lines_of(&lines, "http");
+    assert!(!ok && level(http[0]) == "fail", "{all}");
 }
