@@ -3,7 +3,8 @@
 //! Spawns the real server over stdio with the default plugins, as a user does, and
 //! measures against the real engine: start to an answered `tools/list` (cold and warm
 //! cache), list and inspect calls next to the same request sent straight to the engine
-//! (the floor), 64 calls in flight on one session, and memory over 10,000 calls. Every
+//! (the floor), the list call over Streamable HTTP and 64 HTTP sessions at once, 64 calls
+//! in flight on one session, and memory over 10,000 calls. Every
 //! figure is taken in each of RUNS runs and reported as the median with its range; calls
 //! are compared with the floor measured in the same run, as a ratio, because these
 //! machines are shared and noisy. Writes BENCHMARKS.md in the current directory.
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use bollard::Docker;
 use bollard::query_parameters::{InspectContainerOptions, ListContainersOptionsBuilder};
-use bulkhead_testkit::{Server, ServerOptions, TEST_IMAGE, docker, unique_name};
+use bulkhead_testkit::{HttpServe, Server, ServerOptions, TEST_IMAGE, docker, unique_name};
 use futures_util::future::join_all;
 use serde_json::json;
 
@@ -40,6 +41,11 @@ struct Figures {
     /// Call median, call p99, floor median, median ratio.
     list: [Across; 4],
     inspect: [Across; 4],
+    /// The list call over Streamable HTTP (loopback, a session), like `list`.
+    http_list: [Across; 4],
+    /// 64 sessions over HTTP, each one list call, all at once: wall, floor, ratio.
+    http_sessions: [Across; 3],
+    http_failed: Across,
     in_flight: [Across; 3],
     refused: Across,
     rss_1k: Across,
@@ -129,6 +135,19 @@ async fn measure(
         .await?;
         record(&mut figures.inspect, &inspect, &floor);
 
+        let (http_list, (wall, failed)) = over_http(binary, cache.path()).await?;
+        let floor = time_engine(CALLS, || async {
+            let options = ListContainersOptionsBuilder::new().all(true).build();
+            engine.list_containers(Some(options)).await.map(|_| ())
+        })
+        .await?;
+        record(&mut figures.http_list, &http_list, &floor);
+        let floor_wall = parallel_floor(engine).await?;
+        figures.http_sessions[0].push(ms(wall));
+        figures.http_sessions[1].push(ms(floor_wall));
+        figures.http_sessions[2].push(wall.as_secs_f64() / floor_wall.as_secs_f64());
+        figures.http_failed.push(failed as f64);
+
         let (wall, refused) = in_flight(&server).await;
         let floor_started = Instant::now();
         let floors = join_all((0..IN_FLIGHT).map(|_| {
@@ -213,6 +232,52 @@ where
     Ok(samples)
 }
 
+/// Over Streamable HTTP on loopback (no credentials, limits out of the way): the list
+/// call's samples on one session; then 64 new sessions at once, each making one list
+/// call, their wall time and how many failed.
+async fn over_http(
+    binary: &Path,
+    cache: &Path,
+) -> anyhow::Result<(Vec<Duration>, (Duration, usize))> {
+    let options = ServerOptions::default()
+        .cache_dir(cache)
+        .arg("--rate-limit")
+        .arg("100000")
+        .arg("--rate-burst")
+        .arg("1000000");
+    let server = HttpServe::start(binary, options).await?;
+    let session = server.connect(None).await?;
+    let samples = time_calls(&session, "docker_list_containers", json!({"all": true})).await?;
+    let started = Instant::now();
+    let answers = join_all((0..IN_FLIGHT).map(|_| async {
+        let session = server.connect(None).await?;
+        let answer = session
+            .try_call("docker_list_containers", json!({"all": true}))
+            .await?;
+        anyhow::ensure!(answer.is_error != Some(true), "tool error");
+        anyhow::Ok(())
+    }))
+    .await;
+    let wall = started.elapsed();
+    let failed = answers.iter().filter(|a| a.is_err()).count();
+    server.stop().await?;
+    Ok((samples, (wall, failed)))
+}
+
+/// Wall time of 64 list requests sent at once straight to the engine.
+async fn parallel_floor(engine: &Docker) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let floors = join_all((0..IN_FLIGHT).map(|_| {
+        let options = ListContainersOptionsBuilder::new().all(true).build();
+        engine.list_containers(Some(options))
+    }))
+    .await;
+    if floors.iter().any(Result::is_err) {
+        bail!("the engine refused a direct request");
+    }
+    Ok(started.elapsed())
+}
+
 /// Wall time of 64 list calls sent at once on one session, and how many were refused.
 async fn in_flight(server: &Server) -> (Duration, usize) {
     let started = Instant::now();
@@ -277,7 +342,7 @@ async fn report(
         "The release binary is spawned over stdio with the default plugins and driven by rmcp's client, as a user's client would. \
          {runs} run(s); each figure is the median over runs with the range in brackets. Calls are {CALLS} sequential requests per measure, \
          compared with the same request sent straight to the engine socket in the same run (the floor). \
-         {IN_FLIGHT} calls in flight are sent at once on one session. Memory is the server's RSS from /proc after 1,000 and 10,000 list calls, and its peak (VmHWM). \
+         {IN_FLIGHT} calls in flight are sent at once on one session. The HTTP rows serve `--http 127.0.0.1:0` (no credentials, rate limits out of the way) to rmcp's Streamable HTTP client: {CALLS} list calls on one session, then {IN_FLIGHT} new sessions at once, each opened and making one list call, against {IN_FLIGHT} parallel engine requests. Memory is the server's RSS from /proc after 1,000 and 10,000 list calls, and its peak (VmHWM). \
          The engine holds {CONTAINERS} running containers made for the run. \
          The in-process rows load the probe fixture into the host library with no transport and time `probe_echo` (a fresh instance and one call) and `probe_list` (the same plus one `containers-read` primitive) against the bare engine request; a primitive's cost is list − echo − engine. \
          These machines are shared and noisy: ratios travel, absolute times do not.\n\n"
@@ -328,6 +393,20 @@ async fn report(
             f.in_flight[2].show(1),
         ),
         alone("… of which refused", f.refused.show(0)),
+        (
+            "`docker_list_containers` over HTTP, one session: median (ms)",
+            f.http_list[0].show(2),
+            f.http_list[2].show(2),
+            f.http_list[3].show(2),
+        ),
+        alone("… over HTTP: p99 (ms)", f.http_list[1].show(2)),
+        (
+            "64 HTTP sessions at once, each opened and one list call: wall (ms)",
+            f.http_sessions[0].show(1),
+            f.http_sessions[1].show(1),
+            f.http_sessions[2].show(1),
+        ),
+        alone("… of which failed", f.http_failed.show(0)),
         alone("RSS after 1,000 calls (MiB)", f.rss_1k.show(1)),
         alone("RSS after 10,000 calls (MiB)", f.rss_10k.show(1)),
         alone(
