@@ -209,7 +209,7 @@ impl Router {
 
     /// Gate, validate, run, check, for `caller`. Only an unknown tool is a
     /// protocol-level error; everything else is an answer the model can read and act
-    /// on. Progress of long primitives goes to `progress` when the caller wants it.
+    /// on. Progress and the plugin's log lines go to `listeners` when the client listens.
     pub async fn call(
         &self,
         caller: &Caller,

@@ -45,11 +45,11 @@ pub enum Authentication {
 }
 
 pub struct HttpGate {
-    pub authentication: Authentication,
-    pub limiter: RateLimiter,
+    authentication: Authentication,
+    limiter: RateLimiter,
     /// This server's session id, stamped with every caller's principal.
-    pub server_session: String,
-    pub mcp: StreamableHttpService<McpServer, LocalSessionManager>,
+    server_session: String,
+    mcp: StreamableHttpService<McpServer, LocalSessionManager>,
     /// MCP session id → the principal that opened it, in opening order.
     sessions: Mutex<SessionBindings>,
 }
