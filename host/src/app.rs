@@ -120,17 +120,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let max_calls = args.http.max_calls_in_flight();
     if let Some(addr) = args.http.addr {
         let session = runtime.identity().session.clone();
-        let (authentication, callers) = match authentication {
-            Some(authentication) => (authentication, Callers::PerRequest),
+        let (authentication, callers, reload) = match authentication {
+            Some(authentication) => {
+                let http = args.http.clone();
+                let reload: crate::transport::http_gate::Reload = Box::new(move || {
+                    authentication_of(&http)?
+                        .ok_or_else(|| anyhow::anyhow!("the credentials are gone"))
+                });
+                (authentication, Callers::PerRequest, Some(reload))
+            }
             None => (
                 Authentication::None(operator.clone()),
                 Callers::Operator(operator),
+                None,
             ),
         };
         let tls_on = tls.is_some();
         let options = HttpOptions {
             addr,
             authentication,
+            reload,
             allowed_hosts: args.http.allowed_hosts.clone(),
             allowed_origins: args.http.allowed_origins.clone(),
             rate_per_second: args.http.rate_per_second(),
@@ -164,7 +173,7 @@ pub struct HttpSettings {
 /// Loads and checks the credentials and TLS files, and that the bind is not exposed
 /// without them (`serve` and `doctor` share this).
 pub fn http_settings(http: &crate::cli::HttpArgs) -> anyhow::Result<HttpSettings> {
-    let authentication = authentication(http)?;
+    let authentication = authentication_of(http)?;
     let tls = match (&http.tls_cert, &http.tls_key) {
         (Some(cert), Some(key)) => Some(crate::transport::tls::acceptor(cert, key)?),
         _ => None,
@@ -184,7 +193,7 @@ pub fn http_settings(http: &crate::cli::HttpArgs) -> anyhow::Result<HttpSettings
 
 /// How HTTP callers authenticate, if they must. The flags' own rules are checked again
 /// here, since a policy file can set the same keys.
-fn authentication(http: &crate::cli::HttpArgs) -> anyhow::Result<Option<Authentication>> {
+fn authentication_of(http: &crate::cli::HttpArgs) -> anyhow::Result<Option<Authentication>> {
     let oauth = http.oauth_issuer.is_some()
         || http.oauth_jwks.is_some()
         || http.oauth_resource.is_some()

@@ -472,7 +472,10 @@ pub fn http(http: &crate::cli::HttpArgs) -> Check {
                 Some(crate::transport::http_gate::Authentication::OAuth(_)) => {
                     "OAuth access tokens"
                 }
-                Some(crate::transport::http_gate::Authentication::None(_)) => "none",
+                Some(
+                    crate::transport::http_gate::Authentication::None(_)
+                    | crate::transport::http_gate::Authentication::Unavailable(_),
+                ) => "none",
             };
             let level = if !addr.ip().is_loopback() && settings.tls.is_none() {
                 Level::Warn

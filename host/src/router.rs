@@ -46,6 +46,11 @@ impl RoutedTool {
     pub fn is_listed(&self) -> bool {
         self.refusal.is_none()
     }
+
+    /// What a call of this tool may use.
+    pub fn allowed(&self) -> CapabilitySet {
+        self.allowed
+    }
 }
 
 /// A plugin that could not be served, and why.
@@ -200,11 +205,6 @@ impl Router {
 
     pub fn refused(&self) -> &[Refused] {
         &self.refused
-    }
-
-    /// Tools `caller` may see: listed, and within its tier.
-    pub fn listed_for<'a>(&'a self, caller: &'a Caller) -> impl Iterator<Item = &'a RoutedTool> {
-        self.listed().filter(|tool| caller.may_use(tool.allowed))
     }
 
     /// Gate, validate, run, check, for `caller`. Only an unknown tool is a

@@ -685,3 +685,62 @@ async fn the_policy_file_can_require_tokens_and_set_the_rate() {
     ]);
     assert!(!ok && out.contains("not both"), "{out}");
 }
+
+/// Sends SIGHUP to the server and waits until it logged the reload's outcome.
+async fn hang_up(server: &HttpServe, outcome: &str) {
+    let before = server.stderr().matches(outcome).count();
+    let pid = server.pid().expect("the server runs").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    for _ in 0..200 {
+        if server.stderr().matches(outcome).count() > before {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no `{outcome}` after SIGHUP:\n{}", server.stderr());
+}
+
+#[tokio::test]
+async fn sighup_reloads_the_token_file_and_a_broken_one_lets_nobody_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, made) = tokens(&dir, &[("alice", "read")]);
+    let server = serve(with_tokens(&file)).await;
+    let status = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .post(
+                    "/mcp",
+                    &[("authorization", &bearer(&token))],
+                    initialize_body(),
+                )
+                .await
+                .unwrap()
+                .status
+        }
+    };
+    assert_eq!(status(made[0].clone()).await, 200);
+
+    // Bob's token is added and Alice's revoked: both take effect on SIGHUP.
+    let (_, bob) = tokens(&dir, &[("bob", "read")]);
+    assert_eq!(status(bob[0].clone()).await, 401);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let without_alice: Vec<&str> = text.lines().filter(|l| !l.contains(" alice ")).collect();
+    std::fs::write(&file, without_alice.join("\n") + "\n").unwrap();
+    hang_up(&server, "credentials reloaded").await;
+    assert_eq!(status(bob[0].clone()).await, 200);
+    assert_eq!(status(made[0].clone()).await, 401);
+
+    // A file that no longer parses: nobody, not even Bob, until it is fixed.
+    std::fs::write(&file, "garbage\n").unwrap();
+    hang_up(&server, "credentials could not be reloaded").await;
+    assert_eq!(status(bob[0].clone()).await, 401);
+    std::fs::write(&file, without_alice.join("\n") + "\n").unwrap();
+    hang_up(&server, "credentials reloaded").await;
+    assert_eq!(status(bob[0].clone()).await, 200);
+    server.stop().await.unwrap();
+}

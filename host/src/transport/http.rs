@@ -20,7 +20,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_util::sync::CancellationToken;
 
 use crate::rate_limit::RateLimiter;
-use crate::transport::http_gate::{Authentication, HttpGate};
+use crate::transport::http_gate::{Authentication, HttpGate, Reload};
 use crate::transport::mcp::McpServer;
 
 /// Largest request body: tool arguments are capped at 256 KiB, and JSON-RPC framing
@@ -35,6 +35,8 @@ const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct HttpOptions {
     pub addr: SocketAddr,
     pub authentication: Authentication,
+    /// How to read the credentials again on SIGHUP, when they come from files.
+    pub reload: Option<Reload>,
     /// Extra `Host` values to answer to, beyond the loopback names.
     pub allowed_hosts: Vec<String>,
     /// Browser origins allowed to call besides this machine's own (requests without
@@ -114,6 +116,7 @@ impl HttpServer {
         );
         let gate = HttpGate::new(
             options.authentication,
+            options.reload,
             RateLimiter::new(options.rate_per_second, options.rate_burst),
             server_session,
             mcp,
@@ -134,7 +137,21 @@ impl HttpServer {
     }
 
     /// Serves until `stop` completes; then stops accepting and ends open streams.
+    /// SIGHUP reloads the credential files meanwhile.
     pub async fn serve(self, stop: impl std::future::Future<Output = ()>) -> anyhow::Result<()> {
+        let _reloader = self.gate.reloads().then(|| {
+            let gate = Arc::clone(&self.gate);
+            AbortOnDrop(tokio::spawn(async move {
+                use tokio::signal::unix::{SignalKind, signal};
+                let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+                    tracing::warn!("cannot watch SIGHUP; credentials reload only on restart");
+                    return;
+                };
+                while hangups.recv().await.is_some() {
+                    gate.reload();
+                }
+            }))
+        });
         let connections = Arc::new(Semaphore::new(MAX_CONNECTIONS));
         tokio::pin!(stop);
         loop {
@@ -175,6 +192,15 @@ impl HttpServer {
         }
         self.shutdown.cancel();
         Ok(())
+    }
+}
+
+/// Stops a background task when the server stops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -42,10 +42,18 @@ pub enum Authentication {
     Tokens(TokenStore),
     /// `Authorization: Bearer <JWT>` from an OAuth 2.1 authorization server.
     OAuth(OAuth),
+    /// The credentials could not be reloaded: nobody gets in until they can (fail
+    /// closed). Holds why.
+    Unavailable(String),
 }
 
+/// Loads the credentials again (SIGHUP): what the files say now.
+pub type Reload = Box<dyn Fn() -> anyhow::Result<Authentication> + Send + Sync>;
+
 pub struct HttpGate {
-    authentication: Authentication,
+    /// Swapped whole on reload; each request works with the one it started with.
+    authentication: RwLock<Arc<Authentication>>,
+    reload: Option<Reload>,
     limiter: RateLimiter,
     /// This server's session id, stamped with every caller's principal.
     server_session: String,
@@ -63,12 +71,14 @@ struct SessionBindings {
 impl HttpGate {
     pub fn new(
         authentication: Authentication,
+        reload: Option<Reload>,
         limiter: RateLimiter,
         server_session: String,
         mcp: StreamableHttpService<McpServer, LocalSessionManager>,
     ) -> Self {
         HttpGate {
-            authentication,
+            authentication: RwLock::new(Arc::new(authentication)),
+            reload,
             limiter,
             server_session,
             mcp,
@@ -82,8 +92,9 @@ impl HttpGate {
         B::Data: Send + 'static,
         B::Error: std::fmt::Display,
     {
+        let authentication = self.current();
         let path = request.uri().path();
-        if let Authentication::OAuth(oauth) = &self.authentication
+        if let Authentication::OAuth(oauth) = authentication.as_ref()
             && path.starts_with(METADATA_PATH)
             && request.method() == Method::GET
         {
@@ -92,9 +103,9 @@ impl HttpGate {
         if path != MCP_PATH {
             return plain(StatusCode::NOT_FOUND, "not found: MCP is served on /mcp");
         }
-        let caller = match self.authenticate(request.headers()) {
+        let caller = match self.authenticate(&authentication, request.headers()) {
             Ok(caller) => caller,
-            Err(refusal) => return self.refuse(refusal),
+            Err(refusal) => return refuse(&authentication, refusal),
         };
         if let Err(wait) = self
             .limiter
@@ -139,9 +150,50 @@ impl HttpGate {
         response
     }
 
+    fn current(&self) -> Arc<Authentication> {
+        match self.authentication.read() {
+            Ok(current) => Arc::clone(&current),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    /// Whether the credentials can be reloaded (the server was given files).
+    pub fn reloads(&self) -> bool {
+        self.reload.is_some()
+    }
+
+    /// Reads the credential files again. On failure nobody is let in until a reload
+    /// succeeds: a token removed from a file that then fails to parse must not stay
+    /// valid.
+    pub fn reload(&self) {
+        let Some(reload) = &self.reload else {
+            return;
+        };
+        let next = match reload() {
+            Ok(next) => {
+                tracing::info!("credentials reloaded");
+                next
+            }
+            Err(err) => {
+                tracing::error!(
+                    "credentials could not be reloaded; refusing every request until they can: {err:#}"
+                );
+                Authentication::Unavailable(format!("{err:#}"))
+            }
+        };
+        match self.authentication.write() {
+            Ok(mut current) => *current = Arc::new(next),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(next),
+        }
+    }
+
     /// The caller the request's credentials establish.
-    fn authenticate(&self, headers: &http::HeaderMap) -> Result<Caller, Unauthenticated> {
-        if let Authentication::None(operator) = &self.authentication {
+    fn authenticate(
+        &self,
+        authentication: &Authentication,
+        headers: &http::HeaderMap,
+    ) -> Result<Caller, Unauthenticated> {
+        if let Authentication::None(operator) = authentication {
             return Ok(operator.clone());
         }
         let presented = headers
@@ -152,8 +204,9 @@ impl HttpGate {
                 scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
             })
             .ok_or(NoCredentials)?;
-        let (principal, tier) = match &self.authentication {
+        let (principal, tier) = match authentication {
             Authentication::None(_) => unreachable!("answered above"),
+            Authentication::Unavailable(_) => return Err(BadCredentials),
             Authentication::Tokens(tokens) => {
                 let entry = tokens.authenticate(presented).ok_or(BadCredentials)?;
                 (entry.principal.clone(), entry.tier)
@@ -171,38 +224,6 @@ impl HttpGate {
             }),
             tier,
         })
-    }
-
-    /// 401 (or 403 for a token without scope) with the challenge RFC 6750 asks for,
-    /// naming the protected-resource metadata under OAuth.
-    fn refuse(&self, refusal: Unauthenticated) -> Response<Body> {
-        let (status, error) = match refusal {
-            NoCredentials => (StatusCode::UNAUTHORIZED, None),
-            BadCredentials => (StatusCode::UNAUTHORIZED, Some("invalid_token")),
-            NoScope => (StatusCode::FORBIDDEN, Some("insufficient_scope")),
-        };
-        let mut challenge = String::from("Bearer realm=\"bulkhead\"");
-        if let Some(error) = error {
-            challenge.push_str(&format!(", error=\"{error}\""));
-        }
-        if let Authentication::OAuth(oauth) = &self.authentication {
-            if refusal == NoScope {
-                challenge.push_str(&format!(", scope=\"{}\"", oauth::SCOPES[0].0));
-            }
-            challenge.push_str(&format!(", resource_metadata=\"{}\"", oauth.metadata_url()));
-        }
-        let text = if status == StatusCode::FORBIDDEN {
-            "forbidden: the token carries no bulkhead scope"
-        } else {
-            "unauthorized: send Authorization: Bearer <token>"
-        };
-        let mut response = plain(status, text);
-        if let Ok(value) = HeaderValue::from_str(&challenge) {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
     }
 
     /// Whether `session` may be used by `principal`: opened by it, or not known here
@@ -234,6 +255,38 @@ impl HttpGate {
             bindings.order.retain(|s| s != session);
         }
     }
+}
+
+/// 401 (or 403 for a token without scope) with the challenge RFC 6750 asks for, naming
+/// the protected-resource metadata under OAuth.
+fn refuse(authentication: &Authentication, refusal: Unauthenticated) -> Response<Body> {
+    let (status, error) = match refusal {
+        NoCredentials => (StatusCode::UNAUTHORIZED, None),
+        BadCredentials => (StatusCode::UNAUTHORIZED, Some("invalid_token")),
+        NoScope => (StatusCode::FORBIDDEN, Some("insufficient_scope")),
+    };
+    let mut challenge = String::from("Bearer realm=\"bulkhead\"");
+    if let Some(error) = error {
+        challenge.push_str(&format!(", error=\"{error}\""));
+    }
+    if let Authentication::OAuth(oauth) = authentication {
+        if refusal == NoScope {
+            challenge.push_str(&format!(", scope=\"{}\"", oauth::SCOPES[0].0));
+        }
+        challenge.push_str(&format!(", resource_metadata=\"{}\"", oauth.metadata_url()));
+    }
+    let text = if status == StatusCode::FORBIDDEN {
+        "forbidden: the token carries no bulkhead scope"
+    } else {
+        "unauthorized: send Authorization: Bearer <token>"
+    };
+    let mut response = plain(status, text);
+    if let Ok(value) = HeaderValue::from_str(&challenge) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
 }
 
 /// Why a request has no caller.

@@ -59,12 +59,24 @@ pub struct McpServer {
 impl McpServer {
     /// Serves `router` to `callers`, running at most `max_calls` tool calls at once.
     pub fn new(router: Arc<Router>, callers: Callers, max_calls: usize) -> Self {
+        // One MCP tool per listed tool, its schemas behind `Arc`s that the three lists
+        // share (a schema is the biggest part of a tool, and three copies showed in RSS).
+        let listed: Vec<(&RoutedTool, Tool)> = router
+            .listed()
+            .map(|tool| (tool, to_mcp_tool(tool)))
+            .collect();
         let for_tier = |tier: Tier| {
             let caller = Caller {
                 identity: Arc::clone(router.runtime().identity()),
                 tier,
             };
-            Arc::new(router.listed_for(&caller).map(to_mcp_tool).collect())
+            Arc::new(
+                listed
+                    .iter()
+                    .filter(|(tool, _)| caller.may_use(tool.allowed()))
+                    .map(|(_, mcp)| mcp.clone())
+                    .collect(),
+            )
         };
         let tools = Arc::new([
             for_tier(Tier::Read),

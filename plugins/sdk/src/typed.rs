@@ -181,6 +181,7 @@ fn tool_schema<T: JsonSchema>(settings: SchemaSettings) -> Value {
         .into_generator();
     let mut schema = generator.into_root_schema_for::<T>().to_value();
     drop_null_defaults(&mut schema);
+    numeric_formats_as_bounds(&mut schema);
     if let Value::Object(map) = &mut schema {
         map.remove("title");
         // A `()`-like output has no properties; MCP wants an object schema all the same.
@@ -203,6 +204,61 @@ fn drop_null_defaults(schema: &mut Value) {
         }
         Value::Array(items) => items.iter_mut().for_each(drop_null_defaults),
         _ => {}
+    }
+}
+
+/// schemars names Rust's number types in `format` (`uint16`, `int64`, `double`, …),
+/// formats no JSON Schema dialect defines: validators ignore them, and strict ones (ajv,
+/// in the TypeScript SDK and the MCP Inspector) warn about every one of them, for every
+/// schema. Say the same in bounds instead, which every validator checks: an integer
+/// format becomes the `minimum` and `maximum` of its type (the tighter of those and any
+/// bound already given; 64-bit types get only their sign's bound, as JSON numbers are
+/// doubles), and a float format is dropped.
+fn numeric_formats_as_bounds(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let format = map.get("format").and_then(Value::as_str).map(str::to_owned);
+            let bounds: Option<(i64, Option<i64>)> = match format.as_deref() {
+                Some("uint8") => Some((0, Some(u8::MAX.into()))),
+                Some("uint16") => Some((0, Some(u16::MAX.into()))),
+                Some("uint32") => Some((0, Some(u32::MAX.into()))),
+                Some("uint64" | "uint" | "uint128") => Some((0, None)),
+                Some("int8") => Some((i8::MIN.into(), Some(i8::MAX.into()))),
+                Some("int16") => Some((i16::MIN.into(), Some(i16::MAX.into()))),
+                Some("int32") => Some((i32::MIN.into(), Some(i32::MAX.into()))),
+                Some("int64" | "int" | "int128" | "double" | "float") => Some((i64::MIN, None)),
+                _ => None,
+            };
+            if let Some((min, max)) = bounds {
+                map.remove("format");
+                if min != i64::MIN {
+                    let tighter = map
+                        .get("minimum")
+                        .and_then(Value::as_f64)
+                        .map_or(min as f64, |given| given.max(min as f64));
+                    map.insert("minimum".into(), json_number(tighter));
+                }
+                if let Some(max) = max {
+                    let tighter = map
+                        .get("maximum")
+                        .and_then(Value::as_f64)
+                        .map_or(max as f64, |given| given.min(max as f64));
+                    map.insert("maximum".into(), json_number(tighter));
+                }
+            }
+            map.values_mut().for_each(numeric_formats_as_bounds);
+        }
+        Value::Array(items) => items.iter_mut().for_each(numeric_formats_as_bounds),
+        _ => {}
+    }
+}
+
+/// A bound as JSON: an integer when it is one, so `1` stays `1`, not `1.0`.
+fn json_number(value: f64) -> Value {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        Value::from(value as i64)
+    } else {
+        Value::from(value)
     }
 }
 
@@ -327,7 +383,7 @@ mod tests {
                 "properties": {
                     "text": {"type": "string", "minLength": 1, "description": "What to echo."},
                     "times": {
-                        "type": ["integer", "null"], "format": "uint8",
+                        "type": ["integer", "null"],
                         "minimum": 1, "maximum": 3, "description": "How often, 1-3."
                     }
                 },
@@ -341,6 +397,30 @@ mod tests {
         // Outputs declare the dialect that is cheap for clients to check every call.
         assert_eq!(output["$schema"], "http://json-schema.org/draft-07/schema#");
         assert!(input.get("$schema").is_none());
+    }
+
+    #[test]
+    fn number_formats_become_bounds_every_validator_checks() {
+        #[derive(Serialize, JsonSchema)]
+        struct Numbers {
+            port: u16,
+            delta: i32,
+            size: u64,
+            ratio: f64,
+            /// A property that happens to be called `format`.
+            format: String,
+            nested: Vec<u8>,
+        }
+        let schema = output_schema_of::<Numbers>();
+        let properties = &schema["properties"];
+        assert_eq!(properties["port"]["minimum"], 0);
+        assert_eq!(properties["port"]["maximum"], 65535);
+        assert_eq!(properties["delta"]["minimum"], i32::MIN);
+        assert_eq!(properties["size"]["minimum"], 0);
+        assert!(properties["size"].get("maximum").is_none());
+        assert_eq!(properties["format"]["type"], "string");
+        assert_eq!(properties["nested"]["items"]["maximum"], 255);
+        assert!(!schema.to_string().contains("\"format\":\""), "{schema}");
     }
 
     #[test]
