@@ -48,6 +48,11 @@ impl RoutedPrompt {
     pub fn spec(&self) -> &PromptSpec {
         &self.plugin.context.prompts[self.index]
     }
+
+    /// What getting this prompt may use.
+    pub fn allowed(&self) -> CapabilitySet {
+        self.gate.allowed
+    }
 }
 
 /// A plugin that serves resources, with the gate of each of its templates.

@@ -199,11 +199,12 @@ impl ServerHandler for McpServer {
     async fn list_prompts(
         &self,
         request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
+        let caller = self.caller(&context)?;
         let cursor = request.and_then(|r| r.cursor);
-        let (prompts, next) =
-            pagination::page(&mcp_context::prompts(&self.router), cursor.as_deref())?;
+        let prompts = mcp_context::prompts(&self.router, &caller);
+        let (prompts, next) = pagination::page(&prompts, cursor.as_deref())?;
         let mut result = ListPromptsResult::with_all_items(prompts);
         result.next_cursor = next;
         Ok(result)

@@ -9,6 +9,7 @@ use rmcp::model::{
     Role,
 };
 
+use crate::caller::Caller;
 use crate::context_routes::{
     CompletionRef, CompletionRequest, ContextError, ContextFailure, FilledPrompt, ListedResource,
     ResourceText, Suggestions,
@@ -16,11 +17,12 @@ use crate::context_routes::{
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::router::Router;
 
-/// Every prompt a client may see, in load order.
-pub fn prompts(router: &Router) -> Vec<Prompt> {
+/// Every prompt `caller` may see (listed, and within its tier), in load order.
+pub fn prompts(router: &Router, caller: &Caller) -> Vec<Prompt> {
     router
         .context
         .listed_prompts()
+        .filter(|routed| caller.may_use(routed.allowed()))
         .map(|routed| {
             let spec = routed.spec();
             let arguments = spec
