@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::access::Journal;
+use crate::attachments::{self, Attachment, Body};
 use crate::audit::argument_shape;
 use crate::bindings::context;
 use crate::caller::Caller;
@@ -217,6 +218,8 @@ impl From<ContextError> for ContextFailure {
 pub struct PromptMessage {
     pub from_assistant: bool,
     pub text: String,
+    /// Carried instead of the text when set.
+    pub attachment: Option<Attachment>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -238,7 +241,7 @@ pub struct ListedResource {
 pub struct ResourceText {
     pub uri: String,
     pub mime_type: String,
-    pub text: String,
+    pub body: Body,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -298,19 +301,50 @@ impl Router {
             unreachable!("a prompt invocation answers with a prompt");
         };
         let limit = prompt.plugin.settings.limits.output_bytes;
-        let size: usize =
-            answer.description.len() + answer.messages.iter().map(|m| m.text.len()).sum::<usize>();
+        let refused = |reason: String| {
+            ToolFailure::new(
+                ErrorCode::PluginFault,
+                format!(
+                    "plugin `{}` answered a prompt message the host refuses: {reason}",
+                    prompt.plugin.name()
+                ),
+            )
+        };
+        let attached = answer
+            .messages
+            .iter()
+            .filter(|m| m.attachment.is_some())
+            .count();
+        if attached > attachments::MAX_ATTACHMENTS {
+            return Err(refused(format!(
+                "{attached} attachments, over the limit of {}",
+                attachments::MAX_ATTACHMENTS
+            ))
+            .into());
+        }
+        let mut size = answer.description.len();
+        let mut messages = Vec::with_capacity(answer.messages.len());
+        for message in answer.messages {
+            let attachment = match message.attachment {
+                None => None,
+                Some(_) if !message.text.is_empty() => {
+                    return Err(
+                        refused("a message carries both text and an attachment".into()).into(),
+                    );
+                }
+                Some(attachment) => Some(Attachment::from_wit(attachment).map_err(refused)?),
+            };
+            size += message.text.len() + attachment.as_ref().map_or(0, Attachment::size);
+            messages.push(PromptMessage {
+                from_assistant: message.role == context::Role::Assistant,
+                text: strip_controls(&message.text),
+                attachment,
+            });
+        }
         check_size(&prompt.plugin, size, limit)?;
         Ok(FilledPrompt {
             description: one_line(&answer.description, 1024),
-            messages: answer
-                .messages
-                .into_iter()
-                .map(|message| PromptMessage {
-                    from_assistant: message.role == context::Role::Assistant,
-                    text: strip_controls(&message.text),
-                })
-                .collect(),
+            messages,
         })
     }
 
@@ -407,14 +441,23 @@ impl Router {
         };
         check_size(
             &serving.plugin,
-            contents.text.len(),
+            contents.text.len() + contents.blob.as_ref().map_or(0, Vec::len),
             serving.plugin.settings.limits.output_bytes,
         )?;
+        let body = attachments::body(contents.text, contents.blob).map_err(|reason| {
+            ToolFailure::new(
+                ErrorCode::PluginFault,
+                format!(
+                    "plugin `{}` answered resource contents the host refuses: {reason}",
+                    serving.plugin.name()
+                ),
+            )
+        })?;
         Ok(ResourceText {
             // The URI asked for, whatever the plugin echoed: it cannot answer for another.
             uri: uri.to_string(),
             mime_type: spec.mime_type.clone(),
-            text: strip_controls(&contents.text),
+            body,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod access;
 pub mod activity;
 pub mod app;
 pub mod argument_policy;
+pub mod attachments;
 pub mod audit;
 pub mod bindings;
 pub mod caller;

@@ -8,6 +8,7 @@ use std::time::Instant;
 use serde_json::{Map, Value};
 
 use crate::access::Journal;
+use crate::attachments::{self, Attachment};
 use crate::audit::{AuditLog, CallRecord, argument_shape};
 use crate::caller::Caller;
 use crate::capabilities::{CapabilitySet, DerivedHints, derive_hints, effective_grant};
@@ -73,6 +74,8 @@ pub enum Answer {
     Success {
         text: String,
         structured: Option<Value>,
+        /// Images, audio and embedded resources after the text, checked.
+        attachments: Vec<Attachment>,
     },
     Failure(ToolFailure),
 }
@@ -553,7 +556,18 @@ fn check_output(
     output: crate::runtime::PluginOutput,
     limit: usize,
 ) -> Answer {
-    let size = output.text.len() + output.structured.as_ref().map_or(0, String::len);
+    let attachments = match attachments::checked(output.attachments) {
+        Ok(attachments) => attachments,
+        Err(reason) => {
+            return Answer::Failure(ToolFailure::new(
+                ErrorCode::PluginFault,
+                format!("plugin `{plugin}` answered an attachment the host refuses: {reason}"),
+            ));
+        }
+    };
+    let size = output.text.len()
+        + output.structured.as_ref().map_or(0, String::len)
+        + attachments.iter().map(Attachment::size).sum::<usize>();
     if size > limit {
         return Answer::Failure(ToolFailure::new(
             ErrorCode::PluginFault,
@@ -602,6 +616,7 @@ fn check_output(
     Answer::Success {
         text: strip_controls(&output.text),
         structured,
+        attachments,
     }
 }
 

@@ -71,6 +71,17 @@ async fn huge_output_is_refused_not_forwarded() {
 }
 
 #[tokio::test]
+async fn an_attachment_of_the_wrong_kind_fails_the_whole_answer() {
+    let (server, _dir) = probe_server(&[]).await;
+    // One real image and one "image" that is HTML: nothing of the answer goes out.
+    let answer = server.call("probe_bad_attachment", json!({})).await;
+    answer.expect_error("DKR-010");
+    assert_eq!(answer.0.content.len(), 1, "{:?}", answer.0.content);
+    assert!(!answer.text().contains("<script>"), "{}", answer.text());
+    assert_still_serving(&server).await;
+}
+
+#[tokio::test]
 async fn plugins_cannot_read_files_env_or_open_sockets() {
     // A listener the plugin would reach if sockets were open to it.
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -132,7 +132,7 @@ pub fn validate(
         )?;
         let mut arguments: Vec<PromptArgumentSpec> = Vec::with_capacity(prompt.arguments.len());
         for argument in prompt.arguments {
-            check_name("prompt argument", &argument.name)?;
+            check_argument_name(&argument.name)?;
             if arguments.iter().any(|a| a.name == argument.name) {
                 return Err(ContextManifestError::Duplicate {
                     what: "prompt argument",
@@ -213,6 +213,23 @@ fn check_name(what: &'static str, name: &str) -> Result<(), ContextManifestError
     } else {
         Err(ContextManifestError::Name {
             what,
+            name: truncate_at_char(&strip_controls(name), 80).to_string(),
+        })
+    }
+}
+
+/// Prompt arguments may be camelCase too (`resourceUri`): clients fill them by name,
+/// and JavaScript ones name them that way.
+fn check_argument_name(name: &str) -> Result<(), ContextManifestError> {
+    let mut chars = name.chars();
+    let valid = name.len() <= 64
+        && chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(ContextManifestError::Name {
+            what: "prompt argument",
             name: truncate_at_char(&strip_controls(name), 80).to_string(),
         })
     }

@@ -101,6 +101,7 @@ impl Exports {
                 Reply::Tool(PluginOutput {
                     text: output.text,
                     structured: output.structured,
+                    attachments: output.attachments,
                 })
             }));
         }

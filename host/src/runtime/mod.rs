@@ -156,6 +156,8 @@ impl std::fmt::Debug for LoadedPlugin {
 pub struct PluginOutput {
     pub text: String,
     pub structured: Option<String>,
+    /// As the plugin sent them; the router checks them with the rest of the answer.
+    pub attachments: Vec<crate::bindings::tools::Attachment>,
 }
 
 pub struct Runtime {

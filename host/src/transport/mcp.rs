@@ -311,8 +311,14 @@ impl ServerHandler for McpServer {
             }
         };
         match answer {
-            Ok(Answer::Success { text, structured }) => {
-                let mut result = CallToolResult::success(vec![ContentBlock::text(text)]);
+            Ok(Answer::Success {
+                text,
+                structured,
+                attachments,
+            }) => {
+                let mut content = vec![ContentBlock::text(text)];
+                content.extend(attachments.into_iter().map(mcp_context::content_block));
+                let mut result = CallToolResult::success(content);
                 result.structured_content = structured;
                 Ok(result.into())
             }

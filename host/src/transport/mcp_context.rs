@@ -14,6 +14,11 @@ use crate::context_routes::{
     CompletionRef, CompletionRequest, ContextError, ContextFailure, FilledPrompt, ListedResource,
     ResourceText, Suggestions,
 };
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rmcp::model::ContentBlock;
+
+use crate::attachments::{Attachment, Body};
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::router::Router;
 
@@ -66,7 +71,10 @@ pub fn prompt_result(filled: FilledPrompt) -> GetPromptResult {
             } else {
                 Role::User
             };
-            PromptMessage::new_text(role, message.text)
+            match message.attachment {
+                Some(attachment) => PromptMessage::new(role, content_block(attachment)),
+                None => PromptMessage::new_text(role, message.text),
+            }
         })
         .collect();
     GetPromptResult::new(messages).with_description(filled.description)
@@ -89,10 +97,47 @@ pub fn resources_result(
     result
 }
 
-pub fn read_result(text: ResourceText) -> rmcp::model::ReadResourceResult {
-    rmcp::model::ReadResourceResult::new(vec![
-        ResourceContents::text(text.text, text.uri).with_mime_type(text.mime_type),
-    ])
+pub fn read_result(read: ResourceText) -> rmcp::model::ReadResourceResult {
+    rmcp::model::ReadResourceResult::new(vec![resource_contents(
+        read.uri,
+        read.mime_type,
+        read.body,
+    )])
+}
+
+/// A resource's contents as MCP carries them: text, or base64 bytes.
+fn resource_contents(uri: String, mime_type: String, body: Body) -> ResourceContents {
+    match body {
+        Body::Text(text) => ResourceContents::TextResourceContents {
+            uri,
+            mime_type: Some(mime_type),
+            text,
+            meta: None,
+        },
+        Body::Blob(bytes) => ResourceContents::BlobResourceContents {
+            uri,
+            mime_type: Some(mime_type),
+            blob: BASE64.encode(bytes),
+            meta: None,
+        },
+    }
+}
+
+/// An attachment as an MCP content block.
+pub fn content_block(attachment: Attachment) -> ContentBlock {
+    match attachment {
+        Attachment::Image { mime_type, data } => {
+            ContentBlock::image(BASE64.encode(data), mime_type)
+        }
+        Attachment::Audio { mime_type, data } => {
+            ContentBlock::audio(BASE64.encode(data), mime_type)
+        }
+        Attachment::Embedded {
+            uri,
+            mime_type,
+            body,
+        } => ContentBlock::resource(resource_contents(uri, mime_type, body)),
+    }
 }
 
 /// What `completion/complete` asks, as the router takes it; a kind of reference this

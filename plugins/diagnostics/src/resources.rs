@@ -159,11 +159,7 @@ pub fn read(template: &str, variables: &[(String, String)]) -> Result<ResourceCo
             ));
         }
     };
-    Ok(ResourceContents {
-        uri,
-        mime_type: mime.into(),
-        text,
-    })
+    Ok(ResourceContents::text(uri, mime, text))
 }
 
 fn json(value: &impl Serialize) -> Result<String, ToolError> {

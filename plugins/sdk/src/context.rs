@@ -136,7 +136,55 @@ impl PromptAnswer {
             messages: vec![PromptMessage {
                 role: Role::User,
                 text: text.into(),
+                attachment: None,
             }],
+        }
+    }
+
+    /// The same answer with one more user message: `attachment` (an image, audio or an
+    /// embedded resource) instead of text.
+    pub fn then_attachment(mut self, attachment: crate::Attachment) -> Self {
+        self.messages.push(PromptMessage {
+            role: Role::User,
+            text: String::new(),
+            attachment: Some(attachment),
+        });
+        self
+    }
+
+    /// The same answer with one more user message of text.
+    pub fn then_text(mut self, text: impl Into<String>) -> Self {
+        self.messages.push(PromptMessage {
+            role: Role::User,
+            text: text.into(),
+            attachment: None,
+        });
+        self
+    }
+}
+
+impl ResourceContents {
+    /// Text contents of the resource at `uri`.
+    pub fn text(
+        uri: impl Into<String>,
+        mime_type: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
+        ResourceContents {
+            uri: uri.into(),
+            mime_type: mime_type.into(),
+            text: text.into(),
+            blob: None,
+        }
+    }
+
+    /// Binary contents of the resource at `uri` (sent to the client base64-encoded).
+    pub fn blob(uri: impl Into<String>, mime_type: impl Into<String>, data: Vec<u8>) -> Self {
+        ResourceContents {
+            uri: uri.into(),
+            mime_type: mime_type.into(),
+            text: String::new(),
+            blob: Some(data),
         }
     }
 }

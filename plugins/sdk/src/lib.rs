@@ -69,8 +69,10 @@ pub use bindings::exports::bulkhead::plugin::tools::Manifest;
 pub use bindings::exports::bulkhead::plugin::tools::Tool;
 /// A failed tool call (`isError: true` with a stable code, a message and a hint).
 pub use bindings::exports::bulkhead::plugin::tools::ToolError;
-/// A successful tool call: short text plus optional structured JSON.
+/// A successful tool call: short text, optional structured JSON, and attachments.
 pub use bindings::exports::bulkhead::plugin::tools::ToolOutput;
+/// Content beside an answer's text: an image, audio, or an embedded resource.
+pub use bindings::exports::bulkhead::plugin::tools::{Attachment, EmbeddedResource, Media};
 
 /// A plugin: a manifest of tools and a dispatcher that runs one of them.
 ///

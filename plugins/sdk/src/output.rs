@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{ErrorCode, ToolError, ToolOutput};
+use crate::{Attachment, EmbeddedResource, ErrorCode, Media, ToolError, ToolOutput};
 
 impl ToolOutput {
     /// A text-only result, for tools that declare no output schema.
@@ -11,7 +11,43 @@ impl ToolOutput {
         ToolOutput {
             text: text.into(),
             structured: None,
+            attachments: Vec::new(),
         }
+    }
+
+    /// The same result with an image (`image/png`, …) after the text.
+    pub fn with_image(mut self, mime_type: impl Into<String>, data: Vec<u8>) -> Self {
+        self.attachments.push(Attachment::Image(Media {
+            mime_type: mime_type.into(),
+            data,
+        }));
+        self
+    }
+
+    /// The same result with an audio clip (`audio/wav`, …) after the text.
+    pub fn with_audio(mut self, mime_type: impl Into<String>, data: Vec<u8>) -> Self {
+        self.attachments.push(Attachment::Audio(Media {
+            mime_type: mime_type.into(),
+            data,
+        }));
+        self
+    }
+
+    /// The same result with a text resource embedded after the text.
+    pub fn with_resource(
+        mut self,
+        uri: impl Into<String>,
+        mime_type: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Self {
+        self.attachments
+            .push(Attachment::Embedded(EmbeddedResource {
+                uri: uri.into(),
+                mime_type: mime_type.into(),
+                text: text.into(),
+                blob: None,
+            }));
+        self
     }
 
     /// A result with a short `text` rendering and `value` as structured content. `value`
@@ -30,6 +66,7 @@ impl ToolOutput {
         Ok(ToolOutput {
             text: text.into(),
             structured: Some(json),
+            attachments: Vec::new(),
         })
     }
 }
@@ -175,7 +212,8 @@ mod tests {
             ToolOutput::text("hi"),
             ToolOutput {
                 text: "hi".into(),
-                structured: None
+                structured: None,
+                attachments: Vec::new(),
             }
         );
     }
