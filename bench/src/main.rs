@@ -112,11 +112,7 @@ async fn measure(
         figures.rss_after_start.push(mib(status(pid, "VmRSS")?));
 
         let list = time_calls(&server, "docker_list_containers", json!({"all": true})).await?;
-        let floor = time_engine(CALLS, || async {
-            let options = ListContainersOptionsBuilder::new().all(true).build();
-            engine.list_containers(Some(options)).await.map(|_| ())
-        })
-        .await?;
+        let floor = list_floor(engine).await?;
         record(&mut figures.list, &list, &floor);
 
         let target = &containers[0];
@@ -136,11 +132,7 @@ async fn measure(
         record(&mut figures.inspect, &inspect, &floor);
 
         let (http_list, (wall, failed)) = over_http(binary, cache.path()).await?;
-        let floor = time_engine(CALLS, || async {
-            let options = ListContainersOptionsBuilder::new().all(true).build();
-            engine.list_containers(Some(options)).await.map(|_| ())
-        })
-        .await?;
+        let floor = list_floor(engine).await?;
         record(&mut figures.http_list, &http_list, &floor);
         let floor_wall = parallel_floor(engine).await?;
         figures.http_sessions[0].push(ms(wall));
@@ -149,16 +141,7 @@ async fn measure(
         figures.http_failed.push(failed as f64);
 
         let (wall, refused) = in_flight(&server).await;
-        let floor_started = Instant::now();
-        let floors = join_all((0..IN_FLIGHT).map(|_| {
-            let options = ListContainersOptionsBuilder::new().all(true).build();
-            engine.list_containers(Some(options))
-        }))
-        .await;
-        let floor_wall = floor_started.elapsed();
-        if floors.iter().any(Result::is_err) {
-            bail!("the engine refused a direct request");
-        }
+        let floor_wall = parallel_floor(engine).await?;
         figures.in_flight[0].push(ms(wall));
         figures.in_flight[1].push(ms(floor_wall));
         figures.in_flight[2].push(wall.as_secs_f64() / floor_wall.as_secs_f64());
@@ -262,6 +245,15 @@ async fn over_http(
     let failed = answers.iter().filter(|a| a.is_err()).count();
     server.stop().await?;
     Ok((samples, (wall, failed)))
+}
+
+/// The list request sent straight to the engine, `CALLS` times one after another.
+async fn list_floor(engine: &Docker) -> anyhow::Result<Vec<Duration>> {
+    time_engine(CALLS, || async {
+        let options = ListContainersOptionsBuilder::new().all(true).build();
+        engine.list_containers(Some(options)).await.map(|_| ())
+    })
+    .await
 }
 
 /// Wall time of 64 list requests sent at once straight to the engine.

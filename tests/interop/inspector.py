@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import time
+
+from http_server import serving
 
 CHECKS = [
     ("tools/list", [], lambda out: len(out["tools"]) >= 50 and any(
@@ -62,29 +62,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         cache = os.path.join(scratch, "cache")
         passed, failed = run_checks(clients, [binary, "serve", "--cache-dir", cache], "stdio")
-        log_path = os.path.join(scratch, "http.log")
-        with open(log_path, "w") as log:
-            server = subprocess.Popen(
-                [binary, "serve", "--http", "127.0.0.1:0", "--cache-dir", cache],
-                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                env={**os.environ, "BULKHEAD_LOG": "info"},
-            )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with open(log_path) as log:
-                    found = re.search(r"serving MCP over HTTP addr=(\S+)", log.read())
-                if found:
-                    break
-                if server.poll() is not None or time.monotonic() > deadline:
-                    with open(log_path) as log:
-                        raise RuntimeError(f"the HTTP server did not start:\n{log.read()}")
-                time.sleep(0.05)
-            more = run_checks(clients, [f"http://{found.group(1)}/mcp"], "http")
-            passed, failed = passed + more[0], failed + more[1]
-        finally:
-            server.terminate()
-            server.wait(timeout=10)
+        with serving(binary, scratch, "--cache-dir", cache) as url:
+            more = run_checks(clients, [url], "http")
+        passed, failed = passed + more[0], failed + more[1]
     print(f"inspector: {passed} passed, {failed} failed")
     return 1 if failed else 0
 

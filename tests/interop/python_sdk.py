@@ -18,17 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import re
 import subprocess
 import sys
 import tempfile
-import time
 import traceback
 
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 from mcp.types import PromptReference, ResourceTemplateReference
+
+from http_server import serving
 
 # The tools this script drives; the full list is checked by the Rust e2e tests, which
 # take it from the plugin's registration list.
@@ -187,30 +187,8 @@ def http_server(binary: str, cache: str, scratch: str):
         [binary, "token", "new", "--file", tokens, "--principal", "interop", "--scope", "admin"],
         capture_output=True, text=True, check=True,
     )
-    token = made.stdout.strip()
-    log_path = os.path.join(scratch, "http.log")
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [binary, "serve", "--http", "127.0.0.1:0", "--tokens", tokens, "--allow-destructive",
-             "--cache-dir", cache],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-            env={**os.environ, "BULKHEAD_LOG": "info"},
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with open(log_path) as log:
-                found = re.search(r"serving MCP over HTTP addr=(\S+)", log.read())
-            if found:
-                break
-            if server.poll() is not None or time.monotonic() > deadline:
-                with open(log_path) as log:
-                    raise RuntimeError(f"the HTTP server did not start:\n{log.read()}")
-            time.sleep(0.05)
-        yield f"http://{found.group(1)}/mcp", token
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving(binary, scratch, "--tokens", tokens, "--allow-destructive", "--cache-dir", cache) as url:
+        yield url, made.stdout.strip()
 
 
 async def main() -> int:
