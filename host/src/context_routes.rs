@@ -410,6 +410,26 @@ impl Router {
         caller: &Caller,
         uri: &str,
     ) -> Result<ResourceText, ContextFailure> {
+        self.read(caller, uri, true).await
+    }
+
+    /// Reads `uri` again for a subscription's watch: gated and limited like any read,
+    /// but not written to the audit log (the subscription's first read was), which a
+    /// poll every few seconds would flood.
+    pub async fn reread_resource(
+        &self,
+        caller: &Caller,
+        uri: &str,
+    ) -> Result<ResourceText, ContextFailure> {
+        self.read(caller, uri, false).await
+    }
+
+    async fn read(
+        &self,
+        caller: &Caller,
+        uri: &str,
+        audited: bool,
+    ) -> Result<ResourceText, ContextFailure> {
         let unknown = || {
             ContextError::UnknownResource(truncate_at_char(&strip_controls(uri), 256).to_string())
         };
@@ -424,7 +444,7 @@ impl Router {
             template: spec.template.to_string(),
             variables,
         });
-        let shape = self.audits().then(|| serde_json::json!({"uri": "string"}));
+        let shape = (audited && self.audits()).then(|| serde_json::json!({"uri": "string"}));
         let what = format!("resource `{}`", spec.template);
         let reply = self
             .context_call(

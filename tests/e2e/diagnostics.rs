@@ -434,3 +434,56 @@ async fn a_third_party_plugin_serves_its_own_prompt_and_resource_beside_the_buil
         .unwrap();
     assert_eq!(completion.values, vec!["alpha", "alps"]);
 }
+
+#[tokio::test]
+// `resources/subscribe` is how clients before the 2026-07-28 revision watch a resource;
+// rmcp marks it legacy.
+#[allow(deprecated)]
+async fn a_subscribed_resource_that_changes_is_notified_until_unsubscribed() {
+    use rmcp::model::{SubscribeRequestParams, UnsubscribeRequestParams};
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique_name("watched"));
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        TEST_IMAGE,
+        "sh",
+        "-c",
+        "while true; do date +%s%N; sleep 1; done",
+    ])
+    .unwrap();
+    let server = start(ServerOptions::default()).await;
+    let uri = format!("docker://containers/{name}/logs");
+    server
+        .client()
+        .subscribe(SubscribeRequestParams::new(uri.clone()))
+        .await
+        .expect("subscribing to a readable resource succeeds");
+    // The logs grow every second; the host reads them again every 5 s.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !server.updated_resources().contains(&uri) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no update for {uri}; stderr:\n{}",
+            server.stderr()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    server
+        .client()
+        .unsubscribe(UnsubscribeRequestParams::new(uri.clone()))
+        .await
+        .unwrap();
+
+    // What cannot be read cannot be subscribed to, and says why as a read would.
+    let refused = server
+        .client()
+        .subscribe(SubscribeRequestParams::new(
+            "docker://containers/no-such-container-x/logs",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(codes(&refused).1, "DKR-002");
+}

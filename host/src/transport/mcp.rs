@@ -10,8 +10,9 @@ use rmcp::model::{
     ContentBlock, GetPromptRequestParams, GetPromptResponse, Implementation, ListPromptsResult,
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, MetaObject,
     PaginatedRequestParams, ProgressNotificationParam, ProgressToken, PromptsCapability,
-    ReadResourceRequestParams, ReadResourceResponse, ResourcesCapability, ServerCapabilities,
-    ServerConfig, Tool, ToolAnnotations,
+    ReadResourceRequestParams, ReadResourceResponse, ResourceUpdatedNotificationParam,
+    ResourcesCapability, ServerCapabilities, ServerConfig, SubscribeRequestParams, Tool,
+    ToolAnnotations, UnsubscribeRequestParams,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer};
@@ -25,6 +26,7 @@ use crate::errors::{ErrorCode, ToolFailure};
 use crate::progress::ProgressSink;
 use crate::router::{Answer, Listeners, RouteError, RoutedTool, Router};
 use crate::transport::mcp_log::{self, McpLog};
+use crate::transport::subscriptions::{self, Subscriptions};
 use crate::transport::{mcp_context, pagination};
 
 const INSTRUCTIONS: &str = "Bulkhead manages the local Docker engine through sandboxed plugins. \
@@ -54,6 +56,8 @@ pub struct McpServer {
     calls: Arc<Semaphore>,
     /// The least severe plugin log line this session's client wants (`logging/setLevel`).
     log_level: Arc<AtomicU8>,
+    /// The resources this session's client watches.
+    subscriptions: Arc<Subscriptions>,
 }
 
 impl McpServer {
@@ -89,6 +93,7 @@ impl McpServer {
             tools,
             calls: Arc::new(Semaphore::new(max_calls)),
             log_level: Arc::new(AtomicU8::new(mcp_log::DEFAULT_LEVEL)),
+            subscriptions: Arc::default(),
         }
     }
 
@@ -97,6 +102,7 @@ impl McpServer {
     pub fn for_session(&self) -> McpServer {
         McpServer {
             log_level: Arc::new(AtomicU8::new(mcp_log::DEFAULT_LEVEL)),
+            subscriptions: Arc::default(),
             ..self.clone()
         }
     }
@@ -156,7 +162,9 @@ impl ServerHandler for McpServer {
             capabilities.prompts = Some(PromptsCapability::default());
         }
         if context.offers_resources() {
-            capabilities.resources = Some(ResourcesCapability::default());
+            let mut resources = ResourcesCapability::default();
+            resources.subscribe = Some(true);
+            capabilities.resources = Some(resources);
         }
         if context.offers_prompts() || context.offers_resources() {
             capabilities.completions = Some(serde_json::Map::new());
@@ -261,6 +269,66 @@ impl ServerHandler for McpServer {
             .await
             .map(|text| mcp_context::read_result(text).into())
             .map_err(mcp_context::error)
+    }
+
+    async fn subscribe(
+        &self,
+        request: SubscribeRequestParams,
+        context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        let caller = self.caller(&context)?;
+        // The first read checks that the caller may read it at all, and is audited.
+        let first = self
+            .router
+            .read_resource(&caller, &request.uri)
+            .await
+            .map_err(mcp_context::error)?;
+        let (router, uri, peer) = (Arc::clone(&self.router), request.uri.clone(), context.peer);
+        let read = move || {
+            let (router, caller, uri) = (Arc::clone(&router), caller.clone(), uri.clone());
+            async move {
+                router
+                    .reread_resource(&caller, &uri)
+                    .await
+                    .ok()
+                    .map(|read| subscriptions::fingerprint(&read))
+            }
+        };
+        let uri = request.uri.clone();
+        let notify = move || {
+            let (peer, uri) = (peer.clone(), uri.clone());
+            async move {
+                peer.notify_resource_updated(ResourceUpdatedNotificationParam::new(uri))
+                    .await
+                    .is_ok()
+            }
+        };
+        self.subscriptions
+            .subscribe(
+                &request.uri,
+                Some(subscriptions::fingerprint(&first)),
+                read,
+                notify,
+            )
+            .map_err(|_| {
+                McpError::invalid_request(
+                    format!(
+                        "this session already watches {} resources; unsubscribe from one first",
+                        subscriptions::MAX_SUBSCRIPTIONS
+                    ),
+                    None,
+                )
+            })
+    }
+
+    async fn unsubscribe(
+        &self,
+        request: UnsubscribeRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        // Unsubscribing from what is not watched is not an error: the end state holds.
+        self.subscriptions.unsubscribe(&request.uri);
+        Ok(())
     }
 
     async fn complete(

@@ -7,4 +7,5 @@ pub mod mcp;
 mod mcp_context;
 mod mcp_log;
 mod pagination;
+mod subscriptions;
 pub mod tls;

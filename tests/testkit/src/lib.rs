@@ -41,13 +41,25 @@ pub const HELLO_WASM: &str = env!("BULKHEAD_HELLO_WASM");
 /// A tiny busybox image that scripts/ensure-test-images.sh imports (no registry here).
 pub const TEST_IMAGE: &str = "bulkhead-test/busybox:latest";
 
-/// The test client's handler: records every progress notification the server sends.
+/// The test client's handler: records every progress notification the server sends,
+/// and the URIs of `notifications/resources/updated`.
 #[derive(Debug, Clone, Default)]
 pub struct ProgressRecorder {
     seen: Arc<Mutex<Vec<ProgressNotificationParam>>>,
+    updated: Arc<Mutex<Vec<String>>>,
 }
 
 impl ClientHandler for ProgressRecorder {
+    async fn on_resource_updated(
+        &self,
+        params: rmcp::model::ResourceUpdatedNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        if let Ok(mut updated) = self.updated.lock() {
+            updated.push(params.uri);
+        }
+    }
+
     async fn on_progress(
         &self,
         params: ProgressNotificationParam,
@@ -140,6 +152,15 @@ impl Server {
 
     pub fn client(&self) -> &RunningService<RoleClient, ProgressRecorder> {
         &self.client
+    }
+
+    /// URIs the server said were updated (`notifications/resources/updated`), so far.
+    pub fn updated_resources(&self) -> Vec<String> {
+        self.progress
+            .updated
+            .lock()
+            .map(|updated| updated.clone())
+            .unwrap_or_default()
     }
 
     /// Progress notifications received so far for `token`.
