@@ -40,19 +40,8 @@ impl HttpServe {
     pub async fn start(binary: &Path, options: ServerOptions) -> anyhow::Result<HttpServe> {
         let scratch = tempfile::tempdir()?;
         let stderr_log = scratch.path().join("stderr.log");
-        let cache_dir = options
-            .cache_dir
-            .clone()
-            .unwrap_or_else(|| scratch.path().join("cache"));
-        let child = tokio::process::Command::new(binary)
-            .arg("serve")
-            .arg("--http")
-            .arg("127.0.0.1:0")
-            .arg("--cache-dir")
-            .arg(&cache_dir)
-            .args(&options.args)
-            .env("BULKHEAD_LOG", "info")
-            .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        let child = options
+            .serve_command(binary, &["--http", "127.0.0.1:0"], scratch.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(std::fs::File::create(&stderr_log)?))

@@ -105,6 +105,30 @@ impl ServerOptions {
         self.cache_dir = Some(dir.into());
         self
     }
+
+    /// `binary serve [transport…] --cache-dir … [args…]` with these options' environment;
+    /// the cache defaults to one in `scratch`.
+    fn serve_command(
+        &self,
+        binary: &Path,
+        transport: &[&str],
+        scratch: &Path,
+    ) -> tokio::process::Command {
+        let cache_dir = self
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| scratch.join("cache"));
+        let mut command = tokio::process::Command::new(binary);
+        command
+            .arg("serve")
+            .args(transport)
+            .arg("--cache-dir")
+            .arg(&cache_dir)
+            .args(&self.args)
+            .env("BULKHEAD_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        command
+    }
 }
 
 impl Server {
@@ -112,18 +136,7 @@ impl Server {
     pub async fn start(binary: &Path, options: ServerOptions) -> anyhow::Result<Server> {
         let scratch = tempfile::tempdir()?;
         let stderr_log = scratch.path().join("stderr.log");
-        let cache_dir = options
-            .cache_dir
-            .clone()
-            .unwrap_or_else(|| scratch.path().join("cache"));
-        let mut command = tokio::process::Command::new(binary);
-        command
-            .arg("serve")
-            .arg("--cache-dir")
-            .arg(&cache_dir)
-            .args(&options.args)
-            .env("BULKHEAD_LOG", "info")
-            .envs(options.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        let command = options.serve_command(binary, &[], scratch.path());
         let (transport, _) = TokioChildProcess::builder(command)
             .stderr(Stdio::from(std::fs::File::create(&stderr_log)?))
             .spawn()
