@@ -10,10 +10,12 @@ use crate::audit::AuditLog;
 use crate::caller::Caller;
 use crate::cli::ServeArgs;
 use crate::docker::DockerConnector;
+use crate::plugin_files::{PluginFiles, RouterFactory};
 use crate::reaper::Reaper;
 use crate::router::Router;
-use crate::runtime::Runtime;
+use crate::runtime::{LoadedPlugin, Runtime};
 use crate::sessions::SessionLock;
+use crate::transport::catalog::Catalog;
 use crate::transport::http::{HttpOptions, HttpServer};
 use crate::transport::http_gate::{Authentication, MCP_PATH};
 use crate::transport::mcp::{Callers, McpServer};
@@ -28,11 +30,24 @@ impl Drop for AbortOnDrop {
 }
 
 pub async fn build_router(args: ServeArgs) -> anyhow::Result<Router> {
-    router_for(&args.with_policy_file()?).await
+    Ok(load_plugins(&args.with_policy_file()?).await?.router())
 }
 
-/// The router for arguments already folded with their policy file.
-async fn router_for(args: &ServeArgs) -> anyhow::Result<Router> {
+/// Everything loaded, and what it takes to load it again (`--watch`).
+struct Loaded {
+    factory: RouterFactory,
+    builtins: Vec<Arc<LoadedPlugin>>,
+    files: PluginFiles,
+}
+
+impl Loaded {
+    fn router(&self) -> Router {
+        self.factory.build(&self.builtins, &self.files)
+    }
+}
+
+/// The plugins for arguments already folded with their policy file.
+async fn load_plugins(args: &ServeArgs) -> anyhow::Result<Loaded> {
     let policy = args.policy()?;
     let identity = Arc::new(args.identity()?);
     tracing::info!(principal = %identity.principal, session = %identity.session, "acting for");
@@ -48,15 +63,34 @@ async fn router_for(args: &ServeArgs) -> anyhow::Result<Router> {
     } else {
         crate::embedded::builtin_plugins()
     };
-    let (plugins, refused_at_load) = crate::loader::load_all(
-        &runtime,
+    let builtins: Vec<Arc<LoadedPlugin>> = crate::loader::load_builtins(&runtime, builtins)
+        .await?
+        .into_iter()
+        .map(|plugin| Router::settle(plugin, &policy))
+        .collect();
+    let audit = match &args.audit_log {
+        Some(path) => Some(Arc::new(AuditLog::open(path)?)),
+        None => None,
+    };
+    let factory = RouterFactory {
+        runtime,
+        policy,
+        trust: args.file_rules.trust.clone(),
+        audit,
+    };
+    let files = PluginFiles::load(&args.plugin_dirs, &factory).await?;
+    let loaded = Loaded {
+        factory,
         builtins,
-        &args.plugin_dirs,
-        &args.file_rules.trust,
-    )
-    .await?;
-    for name in policy.grants.keys() {
-        if !plugins.iter().any(|p| &p.manifest.name == name) {
+        files,
+    };
+    for name in loaded.factory.policy.grants.keys() {
+        if !loaded
+            .builtins
+            .iter()
+            .chain(loaded.files.loaded())
+            .any(|plugin| &plugin.manifest.name == name)
+        {
             // A policy file is written ahead of time: a grant for a plugin that did not
             // load is a mistake worth stopping for (a typo, or a refused plugin).
             if args.file_rules.granted_plugins.contains(name) {
@@ -67,12 +101,7 @@ async fn router_for(args: &ServeArgs) -> anyhow::Result<Router> {
             tracing::warn!(plugin = %name, "--grant names a plugin that is not loaded");
         }
     }
-    let mut router = Router::new(runtime, plugins, &policy);
-    router.add_refused(refused_at_load);
-    if let Some(path) = &args.audit_log {
-        router = router.with_audit(Arc::new(AuditLog::open(path)?));
-    }
-    Ok(router)
+    Ok(loaded)
 }
 
 /// `bulkhead serve`: MCP over stdio until the client closes stdin, or over HTTP until
@@ -92,7 +121,26 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     {
         tracing::warn!(%addr, "serving tokens over plain HTTP to the network: give --tls-cert and --tls-key unless a TLS proxy stands in front");
     }
-    let router = Arc::new(router_for(&args).await?);
+    if args.watch && args.plugin_dirs.is_empty() {
+        anyhow::bail!("--watch watches the --plugin-dir folders: give at least one");
+    }
+    let loaded = load_plugins(&args).await?;
+    let router = Arc::new(loaded.router());
+    let catalog = Catalog::new(Arc::clone(&router), args.watch);
+    let _watcher = args.watch.then(|| {
+        let Loaded {
+            factory,
+            builtins,
+            files,
+        } = loaded;
+        tracing::info!(dirs = ?args.plugin_dirs, "watching the plugin folders");
+        AbortOnDrop(tokio::spawn(crate::plugin_files::watch(
+            files,
+            builtins,
+            factory,
+            Arc::clone(&catalog),
+        )))
+    });
     let runtime = router.runtime();
     // Without a place for the session lock there is no telling live sessions from dead
     // ones, so the reaper stays off rather than reap a live server's containers.
@@ -146,8 +194,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             rate_burst: args.http.rate_burst(),
             tls,
         };
-        let server =
-            HttpServer::bind(options, McpServer::new(router, callers, max_calls), session).await?;
+        let server = HttpServer::bind(
+            options,
+            McpServer::new(catalog, callers, max_calls),
+            session,
+        )
+        .await?;
         // The bound address on stderr, so a caller that asked for port 0 learns it.
         tracing::info!(addr = %server.local_addr()?, path = MCP_PATH, tls = tls_on, "serving MCP over HTTP");
         server.serve(termination()).await?;
@@ -155,7 +207,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     tracing::info!(tools = router.listed().count(), "serving MCP over stdio");
-    let service = McpServer::new(router, Callers::Operator(operator), max_calls)
+    let service = McpServer::new(catalog, Callers::Operator(operator), max_calls)
         .serve(rmcp::transport::stdio())
         .await
         .context("MCP session did not start")?;

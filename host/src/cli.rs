@@ -166,6 +166,13 @@ pub struct ServeArgs {
     #[arg(long)]
     pub no_default_plugins: bool,
 
+    /// Watch the --plugin-dir folders while serving: a plugin file added, replaced or
+    /// removed is loaded (vetted as at start), swapped or dropped without a restart, and
+    /// clients get notifications/tools/list_changed. Calls in flight finish on the old
+    /// version; a new file that does not load leaves the old version serving.
+    #[arg(long, env = "BULKHEAD_WATCH")]
+    pub watch: bool,
+
     /// Append one hash-chained JSON line per tool call to FILE (check it with
     /// `bulkhead audit verify FILE`).
     #[arg(long, value_name = "FILE", env = "BULKHEAD_AUDIT_LOG")]
@@ -448,6 +455,7 @@ impl ServeArgs {
         self.allow_destructive |= file.server.allow_destructive.unwrap_or(false);
         self.no_default_plugins |= file.server.no_default_plugins.unwrap_or(false);
         self.no_cache |= file.server.no_cache.unwrap_or(false);
+        self.watch |= file.server.watch.unwrap_or(false);
         self.plugin_dirs.extend(file.server.plugin_dirs);
         self.audit_log = self.audit_log.or(file.server.audit_log);
         self.cache_dir = self.cache_dir.or(file.server.cache_dir);

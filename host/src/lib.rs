@@ -27,6 +27,7 @@ pub mod loader;
 pub mod name_rules;
 pub mod narrowing;
 pub mod oauth;
+pub mod plugin_files;
 pub mod policy;
 pub mod policy_file;
 pub mod progress;

@@ -1,5 +1,5 @@
-//! Start-up: gather plugin sources (built-ins, then `--plugin-dir` files in name
-//! order), load each, and report what could not be loaded without stopping the rest.
+//! Loading plugins: the built-ins, and files from disk, vetted (pin, signature) before
+//! they are compiled. `plugin_files` keeps the folders' files and reloads them.
 
 use std::path::{Path, PathBuf};
 
@@ -62,16 +62,12 @@ async fn load_vetted(
     Ok(plugin)
 }
 
-/// Loads every source. Built-in plugins must load (a failure is a bug and stops the
-/// server); a plugin from disk that fails is refused with its reason and the rest load.
-pub async fn load_all(
+/// Loads the built-in plugins. Each must load: a failure is a bug and stops the server.
+pub async fn load_builtins(
     runtime: &Runtime,
     builtins: Vec<PluginSource>,
-    dirs: &[PathBuf],
-    trust: &TrustPolicy,
-) -> anyhow::Result<(Vec<LoadedPlugin>, Vec<Refused>)> {
-    let mut loaded = Vec::new();
-    let mut refused = Vec::new();
+) -> anyhow::Result<Vec<LoadedPlugin>> {
+    let mut loaded = Vec::with_capacity(builtins.len());
     for source in builtins {
         let origin = source.origin.clone();
         loaded.push(
@@ -81,19 +77,19 @@ pub async fn load_all(
                 .with_context(|| format!("loading built-in plugin {origin}"))?,
         );
     }
-    for dir in dirs {
-        for path in plugin_files(dir)? {
-            let origin = path.display().to_string();
-            let result = load_vetted(runtime, &path, trust).await;
-            match result {
-                Ok(plugin) => loaded.push(plugin),
-                Err(err) => {
-                    let reason = format!("{err:#}");
-                    tracing::error!(origin = %origin, "plugin refused: {reason}");
-                    refused.push(Refused { origin, reason });
-                }
-            }
-        }
-    }
-    Ok((loaded, refused))
+    Ok(loaded)
+}
+
+/// Loads one plugin file from disk, vetted; on failure the reason, already logged.
+pub async fn load_file(
+    runtime: &Runtime,
+    path: &Path,
+    trust: &TrustPolicy,
+) -> Result<LoadedPlugin, Refused> {
+    load_vetted(runtime, path, trust).await.map_err(|err| {
+        let origin = path.display().to_string();
+        let reason = format!("{err:#}");
+        tracing::error!(origin = %origin, "plugin refused: {reason}");
+        Refused { origin, reason }
+    })
 }

@@ -99,6 +99,8 @@ pub struct ServerSection {
     pub plugin_dirs: Vec<PathBuf>,
     /// `--no-default-plugins`.
     pub no_default_plugins: Option<bool>,
+    /// `--watch`: reload plugin files that change while serving.
+    pub watch: Option<bool>,
     /// `--audit-log`.
     pub audit_log: Option<PathBuf>,
     /// `--cache-dir`.

@@ -97,9 +97,18 @@ pub struct Router {
 }
 
 impl Router {
-    /// Registers plugins in order (built-ins first). A plugin whose name or any tool name
-    /// is already taken is refused whole: nothing may shadow a loaded tool.
-    pub fn new(runtime: Arc<Runtime>, plugins: Vec<LoadedPlugin>, policy: &Policy) -> Self {
+    /// Applies the operator's settings for `plugin` (its scope, argument rules and
+    /// limits) and makes it shareable: routers built on a reload keep serving the same
+    /// plugin, its call slots included, when its file did not change.
+    pub fn settle(plugin: LoadedPlugin, policy: &Policy) -> Arc<LoadedPlugin> {
+        let settings = policy.settings_for(&plugin.manifest.name, plugin.profile.as_ref());
+        Arc::new(plugin.with_settings(settings))
+    }
+
+    /// Registers plugins, settled by [`Router::settle`], in order (built-ins first). A
+    /// plugin whose name or any tool name is already taken is refused whole: nothing may
+    /// shadow a loaded tool.
+    pub fn new(runtime: Arc<Runtime>, plugins: Vec<Arc<LoadedPlugin>>, policy: &Policy) -> Self {
         let mut router = Router {
             runtime,
             audit: None,
@@ -144,8 +153,6 @@ impl Router {
                 router.refuse(&plugin, reason);
                 continue;
             }
-            let settings = policy.settings_for(&name, plugin.profile.as_ref());
-            let plugin = plugin.with_settings(settings);
             let granted = policy.granted(&name, plugin.builtin_grant);
             let effective = effective_grant(
                 plugin.requested,
@@ -153,7 +160,6 @@ impl Router {
                 policy.ceiling_for(&name, plugin.profile.as_ref()),
             );
             tracing::info!(plugin = %name, requested = %plugin.requested, granted = %granted, effective = %effective, scope = %plugin.settings.scope, "capabilities");
-            let plugin = Arc::new(plugin);
             router.context.register(&plugin, effective, policy);
             for (index, spec) in plugin.manifest.tools.iter().enumerate() {
                 let refusal = tool_refusal(&plugin, spec, effective, policy);

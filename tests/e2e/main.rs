@@ -19,6 +19,7 @@ mod networks_volumes;
 mod ownership;
 mod policy;
 mod protocol;
+mod reload;
 mod sandbox;
 mod sandboxes;
 mod system;

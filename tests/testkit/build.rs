@@ -14,6 +14,15 @@ fn main() {
             Artifact::Package("bulkhead-probe-fixture"),
             // The MCP conformance suite's tools, prompts and resources.
             Artifact::Package("bulkhead-conformance-fixture"),
+            // Two versions of one plugin, for `serve --watch`.
+            Artifact::Example {
+                package: "bulkhead-reload-fixture",
+                example: "reload_v1",
+            },
+            Artifact::Example {
+                package: "bulkhead-reload-fixture",
+                example: "reload_v2",
+            },
             // The SDK's documented example, loaded as any third party's plugin would be.
             Artifact::Example {
                 package: "bulkhead-plugin-sdk",
@@ -31,7 +40,15 @@ fn main() {
         built[1].path.display()
     );
     println!(
-        "cargo:rustc-env=BULKHEAD_HELLO_WASM={}",
+        "cargo:rustc-env=BULKHEAD_RELOAD_V1_WASM={}",
         built[2].path.display()
+    );
+    println!(
+        "cargo:rustc-env=BULKHEAD_RELOAD_V2_WASM={}",
+        built[3].path.display()
+    );
+    println!(
+        "cargo:rustc-env=BULKHEAD_HELLO_WASM={}",
+        built[4].path.display()
     );
 }

@@ -14,17 +14,17 @@ use rmcp::model::{
     ResourcesCapability, ServerCapabilities, ServerConfig, SubscribeRequestParams, Tool,
     ToolAnnotations, UnsubscribeRequestParams,
 };
-use rmcp::service::{Peer, RequestContext};
+use rmcp::service::{NotificationContext, Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::caller::Caller;
-use crate::capabilities::Tier;
 use crate::errors::{ErrorCode, ToolFailure};
 use crate::progress::ProgressSink;
 use crate::router::{Answer, Listeners, RouteError, RoutedTool, Router};
+use crate::transport::catalog::Catalog;
 use crate::transport::mcp_log::{self, McpLog};
 use crate::transport::subscriptions::{self, Subscriptions};
 use crate::transport::{mcp_context, pagination};
@@ -48,10 +48,9 @@ pub enum Callers {
 
 #[derive(Clone)]
 pub struct McpServer {
-    router: Arc<Router>,
+    /// The router and tool lists being served; swapped whole by a reload.
+    catalog: Arc<Catalog>,
     callers: Callers,
-    /// `tools/list` for a caller of each tier (read, moderate, destructive).
-    tools: Arc<[Arc<Vec<Tool>>; 3]>,
     /// Tool calls running now, over every client: the server-wide cap.
     calls: Arc<Semaphore>,
     /// The least severe plugin log line this session's client wants (`logging/setLevel`).
@@ -61,50 +60,31 @@ pub struct McpServer {
 }
 
 impl McpServer {
-    /// Serves `router` to `callers`, running at most `max_calls` tool calls at once.
-    pub fn new(router: Arc<Router>, callers: Callers, max_calls: usize) -> Self {
-        // One MCP tool per listed tool, its schemas behind `Arc`s that the three lists
-        // share (a schema is the biggest part of a tool, and three copies showed in RSS).
-        let listed: Vec<(&RoutedTool, Tool)> = router
-            .listed()
-            .map(|tool| (tool, to_mcp_tool(tool)))
-            .collect();
-        let for_tier = |tier: Tier| {
-            let caller = Caller {
-                identity: Arc::clone(router.runtime().identity()),
-                tier,
-            };
-            Arc::new(
-                listed
-                    .iter()
-                    .filter(|(tool, _)| caller.may_use(tool.allowed()))
-                    .map(|(_, mcp)| mcp.clone())
-                    .collect(),
-            )
-        };
-        let tools = Arc::new([
-            for_tier(Tier::Read),
-            for_tier(Tier::Moderate),
-            for_tier(Tier::Destructive),
-        ]);
+    /// Serves what `catalog` holds to `callers`, running at most `max_calls` tool calls
+    /// at once.
+    pub fn new(catalog: Arc<Catalog>, callers: Callers, max_calls: usize) -> Self {
         McpServer {
-            router,
+            catalog,
             callers,
-            tools,
             calls: Arc::new(Semaphore::new(max_calls)),
             log_level: Arc::new(AtomicU8::new(mcp_log::DEFAULT_LEVEL)),
             subscriptions: Arc::default(),
         }
     }
 
-    /// The same server for a new client session: the tools and the call cap are shared,
-    /// the log level is the session's own.
+    /// The same server for a new client session: the catalog and the call cap are
+    /// shared, the log level and subscriptions are the session's own.
     pub fn for_session(&self) -> McpServer {
         McpServer {
             log_level: Arc::new(AtomicU8::new(mcp_log::DEFAULT_LEVEL)),
             subscriptions: Arc::default(),
             ..self.clone()
         }
+    }
+
+    /// The router serving now; a request keeps the one it took.
+    fn router(&self) -> Arc<Router> {
+        Arc::clone(&self.catalog.current().router)
     }
 
     /// Who sent the request `context` belongs to.
@@ -154,16 +134,25 @@ impl ServerHandler for McpServer {
     fn get_info(&self) -> ServerConfig {
         // Prompts, resources and completions are advertised only when a loaded plugin
         // offers them.
+        // Under `--watch` the lists can change, and sessions are told when they do.
+        let changes = self.catalog.changes().then_some(true);
         let mut capabilities = ServerCapabilities::builder().enable_tools().build();
+        if let Some(tools) = capabilities.tools.as_mut() {
+            tools.list_changed = changes;
+        }
         // Plugin log lines reach clients that set a level (see transport::mcp_log).
         capabilities.logging = Some(serde_json::Map::new());
-        let context = &self.router.context;
+        let router = self.router();
+        let context = &router.context;
         if context.offers_prompts() {
-            capabilities.prompts = Some(PromptsCapability::default());
+            let mut prompts = PromptsCapability::default();
+            prompts.list_changed = changes;
+            capabilities.prompts = Some(prompts);
         }
         if context.offers_resources() {
             let mut resources = ResourcesCapability::default();
             resources.subscribe = Some(true);
+            resources.list_changed = changes;
             capabilities.resources = Some(resources);
         }
         if context.offers_prompts() || context.offers_resources() {
@@ -174,6 +163,11 @@ impl ServerHandler for McpServer {
                 Implementation::new("bulkhead", env!("CARGO_PKG_VERSION")).with_title("Bulkhead"),
             )
             .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
+        // Only an initialized session has a channel to tell of list changes.
+        self.catalog.listen(context.peer);
     }
 
     #[allow(deprecated)] // See transport::mcp_log.
@@ -192,13 +186,10 @@ impl ServerHandler for McpServer {
         request: Option<PaginatedRequestParams>,
         context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let tools = match self.caller(&context)?.tier {
-            Tier::Read => &self.tools[0],
-            Tier::Moderate => &self.tools[1],
-            Tier::Destructive => &self.tools[2],
-        };
+        let tier = self.caller(&context)?.tier;
+        let served = self.catalog.current();
         let cursor = request.and_then(|r| r.cursor);
-        let (tools, next) = pagination::page(tools, cursor.as_deref())?;
+        let (tools, next) = pagination::page(served.tools_for(tier), cursor.as_deref())?;
         let mut result = ListToolsResult::with_all_items(tools);
         result.next_cursor = next;
         Ok(result)
@@ -211,7 +202,7 @@ impl ServerHandler for McpServer {
     ) -> Result<ListPromptsResult, McpError> {
         let caller = self.caller(&context)?;
         let cursor = request.and_then(|r| r.cursor);
-        let prompts = mcp_context::prompts(&self.router, &caller);
+        let prompts = mcp_context::prompts(&self.router(), &caller);
         let (prompts, next) = pagination::page(&prompts, cursor.as_deref())?;
         let mut result = ListPromptsResult::with_all_items(prompts);
         result.next_cursor = next;
@@ -224,7 +215,7 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
         let caller = self.caller(&context)?;
-        self.router
+        self.router()
             .get_prompt(&caller, &request.name, request.arguments)
             .await
             .map(|filled| mcp_context::prompt_result(filled).into())
@@ -238,7 +229,7 @@ impl ServerHandler for McpServer {
     ) -> Result<ListResourcesResult, McpError> {
         let caller = self.caller(&context)?;
         let cursor = request.and_then(|r| r.cursor);
-        self.router
+        self.router()
             .list_resources(&caller, cursor.as_deref())
             .await
             .map(mcp_context::resources_result)
@@ -252,7 +243,7 @@ impl ServerHandler for McpServer {
     ) -> Result<ListResourceTemplatesResult, McpError> {
         let cursor = request.and_then(|r| r.cursor);
         let (templates, next) =
-            pagination::page(&mcp_context::templates(&self.router), cursor.as_deref())?;
+            pagination::page(&mcp_context::templates(&self.router()), cursor.as_deref())?;
         let mut result = ListResourceTemplatesResult::with_all_items(templates);
         result.next_cursor = next;
         Ok(result)
@@ -264,7 +255,7 @@ impl ServerHandler for McpServer {
         context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let caller = self.caller(&context)?;
-        self.router
+        self.router()
             .read_resource(&caller, &request.uri)
             .await
             .map(|text| mcp_context::read_result(text).into())
@@ -279,13 +270,18 @@ impl ServerHandler for McpServer {
         let caller = self.caller(&context)?;
         // The first read checks that the caller may read it at all, and is audited.
         let first = self
-            .router
+            .router()
             .read_resource(&caller, &request.uri)
             .await
             .map_err(mcp_context::error)?;
-        let (router, uri, peer) = (Arc::clone(&self.router), request.uri.clone(), context.peer);
+        let (catalog, uri, peer) = (Arc::clone(&self.catalog), request.uri.clone(), context.peer);
+        // Each re-read goes to whatever is served then: a reloaded plugin answers it.
         let read = move || {
-            let (router, caller, uri) = (Arc::clone(&router), caller.clone(), uri.clone());
+            let (router, caller, uri) = (
+                catalog.current().router.clone(),
+                caller.clone(),
+                uri.clone(),
+            );
             async move {
                 router
                     .reread_resource(&caller, &uri)
@@ -338,7 +334,7 @@ impl ServerHandler for McpServer {
     ) -> Result<CompleteResult, McpError> {
         let caller = self.caller(&context)?;
         let request = mcp_context::completion_request(request)?;
-        self.router
+        self.router()
             .complete(&caller, request)
             .await
             .map(mcp_context::completion_result)
@@ -368,9 +364,10 @@ impl ServerHandler for McpServer {
             .with_hint("Retry in a moment, or send fewer calls in parallel.");
             return Ok(failure_result(&failure).into());
         };
-        let call = self
-            .router
-            .call(&caller, &request.name, request.arguments, listeners);
+        // The call runs to its end on the plugins serving now, even if a reload swaps
+        // them meanwhile.
+        let router = self.router();
+        let call = router.call(&caller, &request.name, request.arguments, listeners);
         let answer = tokio::select! {
             answer = call => answer,
             () = context.ct.cancelled() => {

@@ -1,6 +1,7 @@
 //! Protocol adapters over the router: MCP over stdio, and MCP Streamable HTTP behind
 //! authentication and rate limits.
 
+pub mod catalog;
 pub mod http;
 pub mod http_gate;
 pub mod mcp;

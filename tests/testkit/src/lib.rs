@@ -35,6 +35,12 @@ pub const PROBE_WASM: &str = env!("BULKHEAD_PROBE_WASM");
 /// The conformance fixture plugin `test`: what the MCP conformance suite calls.
 pub const CONFORMANCE_WASM: &str = env!("BULKHEAD_CONFORMANCE_WASM");
 
+/// The `reload` fixture plugin, version 1 (`reload_version`, `reload_wait`).
+pub const RELOAD_V1_WASM: &str = env!("BULKHEAD_RELOAD_V1_WASM");
+
+/// The `reload` fixture plugin, version 2 (one tool more: `reload_added`).
+pub const RELOAD_V2_WASM: &str = env!("BULKHEAD_RELOAD_V2_WASM");
+
 /// The guest SDK's example plugin (`plugins/sdk/examples/hello.rs`, shown in its README).
 pub const HELLO_WASM: &str = env!("BULKHEAD_HELLO_WASM");
 
@@ -42,14 +48,21 @@ pub const HELLO_WASM: &str = env!("BULKHEAD_HELLO_WASM");
 pub const TEST_IMAGE: &str = "bulkhead-test/busybox:latest";
 
 /// The test client's handler: records every progress notification the server sends,
-/// and the URIs of `notifications/resources/updated`.
+/// the URIs of `notifications/resources/updated`, and counts
+/// `notifications/tools/list_changed`.
 #[derive(Debug, Clone, Default)]
 pub struct ProgressRecorder {
     seen: Arc<Mutex<Vec<ProgressNotificationParam>>>,
     updated: Arc<Mutex<Vec<String>>>,
+    tool_list_changes: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl ClientHandler for ProgressRecorder {
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.tool_list_changes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
     async fn on_resource_updated(
         &self,
         params: rmcp::model::ResourceUpdatedNotificationParam,
@@ -174,6 +187,29 @@ impl Server {
             .lock()
             .map(|updated| updated.clone())
             .unwrap_or_default()
+    }
+
+    /// How many `notifications/tools/list_changed` arrived so far.
+    pub fn tool_list_changes(&self) -> usize {
+        self.progress
+            .tool_list_changes
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until `tool_list_changes()` reaches `count`, or panics after `limit` with
+    /// the server's log.
+    pub async fn wait_for_tool_list_changes(&self, count: usize, limit: std::time::Duration) {
+        let start = std::time::Instant::now();
+        while self.tool_list_changes() < count {
+            if start.elapsed() > limit {
+                panic!(
+                    "{} of {count} tools/list_changed notifications after {limit:?}; server stderr:\n{}",
+                    self.tool_list_changes(),
+                    self.stderr()
+                );
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     /// Progress notifications received so far for `token`.

@@ -1,0 +1,133 @@
+//! What the server offers now: the router and its per-tier tool lists, swapped whole
+//! when `serve --watch` reloads a plugin, and the client sessions to tell when it is.
+//!
+//! Every request takes the current [`Served`] once and keeps it to the end, so a call
+//! that started before a swap finishes on the plugins it started with, while new
+//! requests see the new ones.
+
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use rmcp::RoleServer;
+use rmcp::model::Tool;
+use rmcp::service::Peer;
+
+use crate::caller::Caller;
+use crate::capabilities::Tier;
+use crate::router::{RoutedTool, Router};
+use crate::transport::mcp::to_mcp_tool;
+
+/// Sessions remembered for change notifications; past this, the oldest is forgotten
+/// (it then re-lists only when it asks).
+const MAX_LISTENING_SESSIONS: usize = 10_000;
+
+/// One generation of what is served.
+pub struct Served {
+    pub router: Arc<Router>,
+    /// `tools/list` for a caller of each tier (read, moderate, destructive).
+    tools: [Arc<Vec<Tool>>; 3],
+}
+
+impl Served {
+    pub fn new(router: Arc<Router>) -> Self {
+        // One MCP tool per listed tool, its schemas behind `Arc`s that the three lists
+        // share (a schema is the biggest part of a tool, and three copies showed in RSS).
+        let listed: Vec<(&RoutedTool, Tool)> = router
+            .listed()
+            .map(|tool| (tool, to_mcp_tool(tool)))
+            .collect();
+        let for_tier = |tier: Tier| {
+            let caller = Caller {
+                identity: Arc::clone(router.runtime().identity()),
+                tier,
+            };
+            Arc::new(
+                listed
+                    .iter()
+                    .filter(|(tool, _)| caller.may_use(tool.allowed()))
+                    .map(|(_, mcp)| mcp.clone())
+                    .collect(),
+            )
+        };
+        let tools = [
+            for_tier(Tier::Read),
+            for_tier(Tier::Moderate),
+            for_tier(Tier::Destructive),
+        ];
+        Served { router, tools }
+    }
+
+    /// The tools a caller of `tier` may see.
+    pub fn tools_for(&self, tier: Tier) -> &Arc<Vec<Tool>> {
+        match tier {
+            Tier::Read => &self.tools[0],
+            Tier::Moderate => &self.tools[1],
+            Tier::Destructive => &self.tools[2],
+        }
+    }
+}
+
+pub struct Catalog {
+    served: RwLock<Arc<Served>>,
+    /// Whether the offer can change while serving (`--watch`): then the server
+    /// advertises `listChanged` and tells sessions of every swap.
+    changes: bool,
+    sessions: Mutex<Vec<Peer<RoleServer>>>,
+}
+
+impl Catalog {
+    pub fn new(router: Arc<Router>, changes: bool) -> Arc<Self> {
+        Arc::new(Catalog {
+            served: RwLock::new(Arc::new(Served::new(router))),
+            changes,
+            sessions: Mutex::default(),
+        })
+    }
+
+    /// What is served now; hold it for the whole request.
+    pub fn current(&self) -> Arc<Served> {
+        Arc::clone(&self.served.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Whether the offer may change while serving.
+    pub fn changes(&self) -> bool {
+        self.changes
+    }
+
+    /// Remembers a session to notify of changes (when changes can happen at all).
+    pub fn listen(&self, peer: Peer<RoleServer>) {
+        if !self.changes {
+            return;
+        }
+        let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+        sessions.retain(|peer| !peer.is_transport_closed());
+        if sessions.len() >= MAX_LISTENING_SESSIONS {
+            sessions.remove(0);
+        }
+        sessions.push(peer);
+    }
+
+    /// Serves `router` from now on, then tells every live session that the lists of
+    /// tools, prompts and resources may have changed. Requests already running keep the
+    /// generation they took.
+    pub async fn replace(&self, router: Arc<Router>) {
+        let served = Arc::new(Served::new(router));
+        let context = &served.router.context;
+        let (prompts, resources) = (context.offers_prompts(), context.offers_resources());
+        *self.served.write().unwrap_or_else(PoisonError::into_inner) = served;
+        let sessions: Vec<Peer<RoleServer>> = {
+            let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
+            sessions.retain(|peer| !peer.is_transport_closed());
+            sessions.clone()
+        };
+        for peer in sessions {
+            // A session that went away in between simply misses it.
+            let _ = peer.notify_tool_list_changed().await;
+            if prompts {
+                let _ = peer.notify_prompt_list_changed().await;
+            }
+            if resources {
+                let _ = peer.notify_resource_list_changed().await;
+            }
+        }
+    }
+}
