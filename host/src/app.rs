@@ -431,6 +431,14 @@ pub fn plugin_command(command: crate::cli::PluginCommand) -> anyhow::Result<()> 
                 .map_err(|err| anyhow::anyhow!("{}: {err}", file.display()))?;
             writeln!(out, "{}: signature valid", file.display())?;
         }
+        PluginCommand::New { name, lang, dir } => {
+            let root = crate::scaffold::new_project(&name, lang, &dir)?;
+            writeln!(
+                out,
+                "wrote {}; its README.md says how to build and load it",
+                root.display()
+            )?;
+        }
         PluginCommand::Inspect { file } => {
             let wasm =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;

@@ -39,7 +39,7 @@ pub enum Command {
         #[arg(long = "out", value_name = "FILE")]
         out: PathBuf,
     },
-    /// Sign, verify or inspect a plugin file.
+    /// Create a plugin project, or sign, verify or inspect a plugin file.
     #[command(subcommand)]
     Plugin(PluginCommand),
     /// Work with a policy file (`serve --policy FILE`).
@@ -86,6 +86,19 @@ pub enum PluginCommand {
     },
     /// What FILE asks for (its imports) and its sha256, read without running it.
     Inspect { file: PathBuf },
+    /// Write a new plugin project NAME (a folder in DIR) with one tool, the WIT files it
+    /// builds against, and a README with the build and run commands.
+    New {
+        /// The plugin's name: lowercase letters, digits and `-`; its tools are prefixed
+        /// with it (dashes as underscores).
+        name: String,
+        /// The language of the project.
+        #[arg(long, value_enum, default_value = "rust")]
+        lang: crate::scaffold::Lang,
+        /// Where to create the project's folder.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        dir: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -37,6 +37,7 @@ pub mod redact;
 pub mod router;
 pub mod runtime;
 pub mod sanitize;
+pub mod scaffold;
 mod services;
 pub mod sessions;
 pub mod tokens;

@@ -3,6 +3,7 @@
 //! test images exist). Linked into one test binary on purpose: one build, one place.
 
 mod audit;
+mod authoring;
 mod bad_input;
 mod compose;
 mod conformance;

@@ -139,6 +139,10 @@ pub enum ManifestError {
         "tool `{tool}`: a plugin loaded from disk must prefix its tools with `{prefix}` (its own name); `docker_` is reserved for built-in plugins"
     )]
     ForeignPrefix { tool: String, prefix: String },
+    #[error(
+        "plugin name `{0}` is reserved: a plugin loaded from disk cannot be named `docker` or `docker-…`, whose tool prefix `docker_` belongs to the built-in plugins"
+    )]
+    ReservedName(String),
 }
 
 pub fn validate(
@@ -159,6 +163,10 @@ pub fn validate(
         MAX_DESCRIPTION_BYTES,
     )?;
     let own_prefix = format!("{}_", raw.name.replace('-', "_"));
+    // A plugin named `docker` (or `docker-…`) would prefix its tools like a built-in.
+    if origin == Origin::ThirdParty && own_prefix.starts_with(BUILTIN_PREFIX) {
+        return Err(ManifestError::ReservedName(raw.name));
+    }
     let mut tools = Vec::with_capacity(raw.tools.len());
     for tool in raw.tools {
         if !valid_identifier(&tool.name, 64, '_') {
@@ -392,6 +400,28 @@ mod tests {
                 .to_string();
             assert!(err.contains(expected), "{err} should mention {expected}");
         }
+    }
+
+    #[test]
+    fn third_party_plugins_cannot_take_the_builtin_prefix() {
+        for name in ["docker", "docker-extra"] {
+            let prefixed = format!("{}_ps", name.replace('-', "_"));
+            let err = validate(
+                manifest(name, vec![tool(&prefixed, OBJECT)]),
+                Origin::ThirdParty,
+                Compile::AtLoad,
+            )
+            .unwrap_err();
+            assert_eq!(err, ManifestError::ReservedName(name.into()));
+        }
+        assert!(
+            validate(
+                manifest("dockerish", vec![tool("dockerish_ps", OBJECT)]),
+                Origin::ThirdParty,
+                Compile::AtLoad
+            )
+            .is_ok()
+        );
     }
 
     #[test]

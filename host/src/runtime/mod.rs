@@ -482,13 +482,27 @@ pub struct Imports {
     pub foreign: Vec<String>,
 }
 
+/// The WASI 0.2 packages every instance is linked against (all of them deny by
+/// default: no preopened directory, no socket, no environment). Anything else under
+/// `wasi:` (wasi:http, for one) is not provided.
+const PROVIDED_WASI: &[&str] = &[
+    "wasi:cli/",
+    "wasi:clocks/",
+    "wasi:filesystem/",
+    "wasi:io/",
+    "wasi:random/",
+    "wasi:sockets/",
+];
+
 fn imports_of(engine: &Engine, component: &wasmtime::component::Component) -> Imports {
     let mut imports = Imports::default();
     for (name, _) in component.component_type().imports(engine) {
         if let Some(cap) = Capability::from_import(name) {
             imports.requested.insert(cap);
         } else if !name.starts_with(crate::bindings::WIT_PACKAGE_NAMESPACE)
-            && !name.starts_with("wasi:")
+            && !PROVIDED_WASI
+                .iter()
+                .any(|package| name.starts_with(package))
         {
             imports.foreign.push(name.to_string());
         }

@@ -492,3 +492,37 @@ pub fn plugin_dir(component: &str, file_name: &str) -> anyhow::Result<tempfile::
         .with_context(|| format!("copying {component}"))?;
     Ok(dir)
 }
+
+/// The repository's root folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Builds the plugin project in `src`, written in `language` (`python` or `js`), into
+/// the component `out`, with the repository's build script for that language (which
+/// installs the toolchain outside the clone the first time, and caches builds by their
+/// sources). `env` goes to the script.
+pub fn build_plugin_project(
+    language: &str,
+    src: &Path,
+    out: &Path,
+    env: &[(&str, &str)],
+) -> anyhow::Result<()> {
+    let script = workspace_root().join(format!("scripts/build-{language}-plugin.sh"));
+    let output = std::process::Command::new("bash")
+        .arg(&script)
+        .arg(src)
+        .arg(out)
+        .envs(env.iter().copied())
+        .output()
+        .with_context(|| format!("running {}", script.display()))?;
+    if !output.status.success() {
+        anyhow::bail!(
+            "{} {} failed:\n{}",
+            script.display(),
+            src.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    Ok(())
+}
