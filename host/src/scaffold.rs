@@ -44,6 +44,7 @@ const SDK: &[(&str, &str)] = &[
     ),
     ("docker.rs", include_str!("../../plugins/sdk/src/docker.rs")),
     ("error.rs", include_str!("../../plugins/sdk/src/error.rs")),
+    ("fake.rs", include_str!("../../plugins/sdk/src/fake.rs")),
     ("lib.rs", include_str!("../../plugins/sdk/src/lib.rs")),
     ("log.rs", include_str!("../../plugins/sdk/src/log.rs")),
     ("output.rs", include_str!("../../plugins/sdk/src/output.rs")),

@@ -84,3 +84,51 @@ export_tools!(Hello {
     description: "Greets people and counts running containers.",
     tools: [Greet, CountRunning],
 });
+
+// Natively, `cargo test` runs the tools against fakes of the Docker primitives.
+#[cfg(test)]
+mod tests {
+    use bulkhead_plugin_sdk::docker::{ContainerPage, DockerError};
+    use bulkhead_plugin_sdk::fake::Fakes;
+    use bulkhead_plugin_sdk::{ErrorCode, json, testing, typed};
+
+    use super::*;
+
+    #[test]
+    fn the_host_would_load_it() {
+        assert_eq!(testing::check_plugin::<Hello>(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn count_reports_what_the_engine_lists() {
+        let fakes = Fakes::new()
+            .on(
+                "containers_read::list_containers",
+                |_: (ListFilter, PageRequest)| {
+                    Ok(ContainerPage {
+                        items: vec![],
+                        total: 3,
+                        next_cursor: None,
+                    })
+                },
+            )
+            .install();
+        let out = typed::call(TOOLS, "hello_count", json!({})).unwrap();
+        assert_eq!(out.structured.as_deref(), Some(r#"{"running":3}"#));
+        assert_eq!(fakes.calls(), ["containers_read::list_containers"]);
+    }
+
+    #[test]
+    fn a_denial_is_permission_denied() {
+        let _fakes = Fakes::new()
+            .on(
+                "containers_read::list_containers",
+                |_: (ListFilter, PageRequest)| -> Result<ContainerPage, DockerError> {
+                    Err(DockerError::Denied("not granted".into()))
+                },
+            )
+            .install();
+        let err = typed::call(TOOLS, "hello_count", json!({})).unwrap_err();
+        assert_eq!(err.code, ErrorCode::PermissionDenied);
+    }
+}

@@ -10,6 +10,7 @@ pub mod args;
 pub mod context;
 pub mod docker;
 pub mod error;
+pub mod fake;
 pub mod log;
 pub mod output;
 pub mod page;

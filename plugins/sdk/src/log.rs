@@ -1,15 +1,17 @@
 //! Logging into the host's log through the `log` interface (always granted; the host
 //! attributes each message to the plugin and tool, rate-limits and truncates it).
 //!
-//! Guests have no other channel: stdout and stderr of a plugin are discarded. Only call
-//! these from code running inside the host; natively (unit tests) the import is absent
-//! and the call panics.
+//! Guests have no other channel: stdout and stderr of a plugin are discarded. Natively
+//! (unit tests) the lines go to the installed fakes ([`crate::fake`]), which record them.
 
 pub use crate::bindings::bulkhead::plugin::log::Level;
 
 /// Writes `message` at `level`.
 pub fn write(level: Level, message: &str) {
+    #[cfg(target_arch = "wasm32")]
     crate::bindings::bulkhead::plugin::log::write(level, message);
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::fake::log(level, message);
 }
 
 /// Writes `message` at trace level.
