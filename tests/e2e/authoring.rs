@@ -26,8 +26,8 @@ fn build_example(language: &str, name: &str, dir: &Path) -> PathBuf {
 }
 
 /// The example `name` (tools `<prefix>_greet`, `_count`, `_images`) granted only
-/// containers-read: greet and count answer, images is hidden and denied; then pinned to
-/// another file's digest, it is refused.
+/// containers-read: greet and count answer, images is hidden and denied; then signed
+/// and pinned it loads, and pinned to another file's digest it is refused.
 async fn check_example(name: &str, dir: &Path) {
     let prefix = name.replace('-', "_");
     let server = start(
@@ -61,24 +61,51 @@ async fn check_example(name: &str, dir: &Path) {
         .expect_error("DKR-005");
     server.stop().await.unwrap();
 
-    // Pinned to another file's digest: refused, with the reason in the log.
-    let policy = tempfile::tempdir().unwrap();
-    let policy = policy.path().join("policy.toml");
-    let other = bulkhead::runtime::digest(&std::fs::read(HELLO_WASM).unwrap());
-    std::fs::write(&policy, format!("[plugins.{name}]\nsha256 = \"{other}\"\n")).unwrap();
-    let (ok, report) = run_bulkhead(&[
-        "plugins",
-        "--no-default-plugins",
-        "--cache-dir",
-        &crate::shared_cache().display().to_string(),
-        "--policy",
-        &policy.display().to_string(),
-        "--plugin-dir",
-        &dir.display().to_string(),
+    // Signed and pinned, as a restricted deployment wants it: loads. Pinned to another
+    // file's digest: refused, with the reason.
+    let keys = tempfile::tempdir().unwrap();
+    let secret = keys.path().join("signing.key").display().to_string();
+    let (ok, public) = run_bulkhead(&["keygen", "--out", &secret]);
+    assert!(ok, "{public}");
+    let wasm = dir.join(format!("{name}.wasm"));
+    let (ok, text) = run_bulkhead(&[
+        "plugin",
+        "sign",
+        "--key",
+        &secret,
+        &wasm.display().to_string(),
     ]);
-    assert!(ok, "{report}");
-    assert!(report.contains("matches no pin"), "{report}");
-    assert!(!report.contains(&format!("{prefix}_greet")), "{report}");
+    assert!(ok, "{text}");
+    let own = bulkhead::runtime::digest(&std::fs::read(&wasm).unwrap());
+    let other = bulkhead::runtime::digest(&std::fs::read(HELLO_WASM).unwrap());
+    for (pin, loads) in [(own, true), (other, false)] {
+        let policy = keys.path().join("policy.toml");
+        std::fs::write(
+            &policy,
+            format!(
+                "[trust]\nrequire_signatures = true\nkeys = [\"{}\"]\n\n[plugins.{name}]\nsha256 = \"{pin}\"\n",
+                public.trim()
+            ),
+        )
+        .unwrap();
+        let (ok, report) = run_bulkhead(&[
+            "plugins",
+            "--no-default-plugins",
+            "--cache-dir",
+            &crate::shared_cache().display().to_string(),
+            "--policy",
+            &policy.display().to_string(),
+            "--plugin-dir",
+            &dir.display().to_string(),
+        ]);
+        assert!(ok, "{report}");
+        assert_eq!(
+            report.contains(&format!("{prefix}_greet")),
+            loads,
+            "{report}"
+        );
+        assert_eq!(report.contains("matches no pin"), !loads, "{report}");
+    }
 }
 
 #[tokio::test]
