@@ -162,3 +162,81 @@ async fn wait_for_log(server: &bulkhead_testkit::Server, needle: &str) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+#[tokio::test]
+async fn a_listen_stream_carries_list_changes_and_resource_updates() {
+    use bulkhead_testkit::{Cleanup, Server, TEST_IMAGE, docker, unique_name};
+    use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
+
+    let mut cleanup = Cleanup::default();
+    let name = cleanup.container(&unique_name("listened"));
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &name,
+        TEST_IMAGE,
+        "sh",
+        "-c",
+        "while true; do date +%s%N; sleep 1; done",
+    ])
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    install(RELOAD_V1_WASM, dir.path(), "reload.wasm");
+    // The default plugins (docker:// resources) and the watched folder, through a
+    // 2026-07-28 client, which watches with subscriptions/listen.
+    let server = Server::start_with(
+        crate::binary(),
+        ServerOptions::default()
+            .cache_dir(crate::shared_cache())
+            .arg("--watch")
+            .arg("--plugin-dir")
+            .arg(dir.path().display().to_string()),
+        rmcp::ClientLifecycleMode::Discover {
+            preferred_versions: vec![ProtocolVersion::V_2026_07_28],
+        },
+    )
+    .await
+    .unwrap();
+    let uri = format!("docker://containers/{name}/logs");
+    let mut subscription = server
+        .client()
+        .peer()
+        .listen(
+            SubscriptionFilter::builder()
+                .tools_list_changed()
+                .resource_subscription(uri.clone())
+                .build(),
+        )
+        .await
+        .expect("the server accepts subscriptions/listen");
+    assert_eq!(subscription.acknowledged().tools_list_changed, Some(true));
+    assert_eq!(
+        subscription.acknowledged().resource_subscriptions,
+        Some(vec![uri.clone()])
+    );
+
+    install(RELOAD_V2_WASM, dir.path(), "reload.wasm");
+    let (mut list_changed, mut updated) = (false, false);
+    let deadline = tokio::time::Instant::now() + NOTICE;
+    while !(list_changed && updated) {
+        let next = tokio::time::timeout_at(deadline, subscription.next())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "list changed: {list_changed}, updated: {updated}; server stderr:\n{}",
+                    server.stderr()
+                )
+            });
+        match next.unwrap() {
+            Some(ServerNotification::ToolListChangedNotification(_)) => list_changed = true,
+            Some(ServerNotification::ResourceUpdatedNotification(update)) => {
+                assert_eq!(update.params.uri, uri);
+                updated = true;
+            }
+            Some(_) => {}
+            None => panic!("the stream ended; server stderr:\n{}", server.stderr()),
+        }
+    }
+    server.stop().await.unwrap();
+}

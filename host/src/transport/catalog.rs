@@ -71,7 +71,10 @@ pub struct Catalog {
     /// Whether the offer can change while serving (`--watch`): then the server
     /// advertises `listChanged` and tells sessions of every swap.
     changes: bool,
+    /// Sessions that initialized (before 2026-07-28): told through their peer.
     sessions: Mutex<Vec<Peer<RoleServer>>>,
+    /// Counts swaps, for `subscriptions/listen` streams (2026-07-28), which wait on it.
+    generation: tokio::sync::watch::Sender<u64>,
 }
 
 impl Catalog {
@@ -80,6 +83,7 @@ impl Catalog {
             served: RwLock::new(Arc::new(Served::new(router))),
             changes,
             sessions: Mutex::default(),
+            generation: tokio::sync::watch::Sender::new(0),
         })
     }
 
@@ -91,6 +95,11 @@ impl Catalog {
     /// Whether the offer may change while serving.
     pub fn changes(&self) -> bool {
         self.changes
+    }
+
+    /// Wakes on every swap, for a `subscriptions/listen` stream to tell its client.
+    pub fn swaps(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.generation.subscribe()
     }
 
     /// Remembers a session to notify of changes (when changes can happen at all).
@@ -114,6 +123,7 @@ impl Catalog {
         let context = &served.router.context;
         let (prompts, resources) = (context.offers_prompts(), context.offers_resources());
         *self.served.write().unwrap_or_else(PoisonError::into_inner) = served;
+        self.generation.send_modify(|generation| *generation += 1);
         let sessions: Vec<Peer<RoleServer>> = {
             let mut sessions = self.sessions.lock().unwrap_or_else(PoisonError::into_inner);
             sessions.retain(|peer| !peer.is_transport_closed());

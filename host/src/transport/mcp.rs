@@ -11,10 +11,10 @@ use rmcp::model::{
     ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, MetaObject,
     PaginatedRequestParams, ProgressNotificationParam, ProgressToken, PromptsCapability,
     ReadResourceRequestParams, ReadResourceResponse, ResourceUpdatedNotificationParam,
-    ResourcesCapability, ServerCapabilities, ServerConfig, SubscribeRequestParams, Tool,
-    ToolAnnotations, UnsubscribeRequestParams,
+    ResourcesCapability, ServerCapabilities, ServerConfig, SubscribeRequestParams,
+    SubscriptionFilter, Tool, ToolAnnotations, UnsubscribeRequestParams,
 };
-use rmcp::service::{NotificationContext, Peer, RequestContext};
+use rmcp::service::{NotificationContext, Peer, RequestContext, SubscriptionContext};
 use rmcp::{ErrorData as McpError, RoleServer};
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -315,6 +315,95 @@ impl ServerHandler for McpServer {
                     None,
                 )
             })
+    }
+
+    fn accepted_subscription_filter(
+        &self,
+        requested: &SubscriptionFilter,
+    ) -> Option<SubscriptionFilter> {
+        // rmcp narrows this further to what was requested and what get_info advertises.
+        let changes = self.catalog.changes().then_some(true);
+        let mut accepted = SubscriptionFilter::new();
+        accepted.tools_list_changed = changes;
+        accepted.prompts_list_changed = changes;
+        accepted.resources_list_changed = changes;
+        accepted.resource_subscriptions = requested.resource_subscriptions.as_ref().map(|uris| {
+            uris.iter()
+                .take(subscriptions::MAX_SUBSCRIPTIONS)
+                .cloned()
+                .collect()
+        });
+        Some(accepted)
+    }
+
+    /// `subscriptions/listen` (2026-07-28): one stream carries the list changes and the
+    /// resource updates the client asked for, until it cancels. Resources are watched as
+    /// `resources/subscribe` watches them, by reading them again as the caller; one
+    /// that cannot be read yet is watched all the same, and its first readable contents
+    /// count as a change.
+    async fn listen(&self, context: SubscriptionContext) -> Result<(), McpError> {
+        let caller = self.caller(context.request_context())?;
+        let accepted = context.accepted().clone();
+        let sink = context.sink().clone();
+        let watches = Subscriptions::default();
+        for uri in accepted.resource_subscriptions.iter().flatten() {
+            let first = self
+                .router()
+                .read_resource(&caller, uri)
+                .await
+                .ok()
+                .map(|read| subscriptions::fingerprint(&read));
+            let (catalog, caller, reread) =
+                (Arc::clone(&self.catalog), caller.clone(), uri.clone());
+            let read = move || {
+                let (router, caller, uri) = (
+                    catalog.current().router.clone(),
+                    caller.clone(),
+                    reread.clone(),
+                );
+                async move {
+                    router
+                        .reread_resource(&caller, &uri)
+                        .await
+                        .ok()
+                        .map(|read| subscriptions::fingerprint(&read))
+                }
+            };
+            let (sink, updated) = (sink.clone(), uri.clone());
+            let notify = move || {
+                let (sink, uri) = (sink.clone(), updated.clone());
+                async move { sink.notify_resource_updated(uri).await.is_ok() }
+            };
+            // At most MAX_SUBSCRIPTIONS URIs were accepted, so none is refused.
+            let _ = watches.subscribe(uri, first, read, notify);
+        }
+        let lists = [
+            accepted.tools_list_changed,
+            accepted.prompts_list_changed,
+            accepted.resources_list_changed,
+        ]
+        .contains(&Some(true));
+        let mut swaps = self.catalog.swaps();
+        loop {
+            tokio::select! {
+                () = context.cancelled() => return Ok(()),
+                swapped = swaps.changed(), if lists => {
+                    if swapped.is_err() {
+                        return Ok(());
+                    }
+                    // A send fails only once the stream is closed; cancellation ends it.
+                    if accepted.tools_list_changed == Some(true) {
+                        let _ = sink.notify_tool_list_changed().await;
+                    }
+                    if accepted.prompts_list_changed == Some(true) {
+                        let _ = sink.notify_prompt_list_changed().await;
+                    }
+                    if accepted.resources_list_changed == Some(true) {
+                        let _ = sink.notify_resource_list_changed().await;
+                    }
+                }
+            }
+        }
     }
 
     async fn unsubscribe(

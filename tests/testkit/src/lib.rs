@@ -11,7 +11,6 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::{Context as _, bail};
-use rmcp::ServiceExt;
 use rmcp::handler::client::ClientHandler;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, CallToolResult, ClientRequest,
@@ -147,6 +146,16 @@ impl ServerOptions {
 impl Server {
     /// Spawns `binary serve …` and completes the MCP handshake.
     pub async fn start(binary: &Path, options: ServerOptions) -> anyhow::Result<Server> {
+        Server::start_with(binary, options, rmcp::ClientLifecycleMode::Initialize).await
+    }
+
+    /// Like [`Server::start`], with the client's lifecycle: `initialize` (up to
+    /// 2025-11-25) or the 2026-07-28 revision's `server/discover`.
+    pub async fn start_with(
+        binary: &Path,
+        options: ServerOptions,
+        lifecycle: rmcp::ClientLifecycleMode,
+    ) -> anyhow::Result<Server> {
         let scratch = tempfile::tempdir()?;
         let stderr_log = scratch.path().join("stderr.log");
         let command = options.serve_command(binary, &[], scratch.path());
@@ -156,12 +165,15 @@ impl Server {
             .context("spawning bulkhead")?;
         let pid = transport.id();
         let progress = ProgressRecorder::default();
-        let client = progress.clone().serve(transport).await.with_context(|| {
-            format!(
-                "MCP handshake failed; server stderr:\n{}",
-                std::fs::read_to_string(&stderr_log).unwrap_or_default()
-            )
-        })?;
+        let client =
+            rmcp::ClientServiceExt::serve_with_lifecycle(progress.clone(), transport, lifecycle)
+                .await
+                .with_context(|| {
+                    format!(
+                        "MCP handshake failed; server stderr:\n{}",
+                        std::fs::read_to_string(&stderr_log).unwrap_or_default()
+                    )
+                })?;
         Ok(Server {
             client,
             progress,
