@@ -91,6 +91,7 @@ async fn call(runtime: &Runtime, plugin: &LoadedPlugin, tool: &str) -> anyhow::R
         journal: Journal::default(),
         progress: None,
         log: None,
+        client: None,
         identity: Arc::clone(runtime.identity()),
     };
     let arguments = if tool == "probe_echo" {

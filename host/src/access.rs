@@ -49,6 +49,9 @@ pub struct CallAccess {
     /// Where the plugin's log lines go besides the host's log; `None` when nobody
     /// listens.
     pub client_log: Option<Arc<dyn crate::client_log::LogSink>>,
+    /// The MCP client, when this call's session can carry requests to it.
+    pub client: Option<Arc<dyn crate::client_requests::ClientRequests>>,
+    pub client_requests_left: u32,
 }
 
 impl CallAccess {

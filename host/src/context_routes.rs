@@ -606,6 +606,7 @@ impl Router {
                         journal: journal.clone(),
                         progress: None,
                         log: None,
+                        client: None,
                         identity: Arc::clone(&caller.identity),
                     };
                     self.runtime().invoke(plugin, call, invocation)

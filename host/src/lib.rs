@@ -16,6 +16,7 @@ pub mod caller;
 pub mod capabilities;
 pub mod cli;
 pub mod client_log;
+pub mod client_requests;
 pub mod context_routes;
 pub mod docker;
 pub mod doctor;

@@ -66,6 +66,8 @@ pub struct Refused {
 pub struct Listeners {
     pub progress: Option<Arc<dyn ProgressSink>>,
     pub log: Option<Arc<dyn LogSink>>,
+    /// The client, when its session can carry requests (elicitation, sampling).
+    pub client: Option<Arc<dyn crate::client_requests::ClientRequests>>,
 }
 
 /// The answer to a call of a known tool.
@@ -382,6 +384,7 @@ impl Router {
                     journal,
                     progress: listeners.progress,
                     log: listeners.log,
+                    client: listeners.client,
                     identity: Arc::clone(&caller.identity),
                 };
                 let output = self.runtime.call(plugin, call, serialized).await?;

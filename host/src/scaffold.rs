@@ -38,6 +38,7 @@ const WIT: &[(&str, &str)] = &[
 /// The Rust SDK's sources (a unit test keeps this list complete).
 const SDK: &[(&str, &str)] = &[
     ("args.rs", include_str!("../../plugins/sdk/src/args.rs")),
+    ("client.rs", include_str!("../../plugins/sdk/src/client.rs")),
     (
         "context.rs",
         include_str!("../../plugins/sdk/src/context.rs"),

@@ -68,6 +68,8 @@ async fn the_official_suite_passes_but_for_the_listed_scenarios() {
         .lines()
         .filter(|line| line.starts_with('✓') || line.starts_with('✗') || line.starts_with("Total"))
         .collect();
+    // The scenario lines, for the test's log (`--nocapture`).
+    eprintln!("{}", summary.join("\n"));
     // A run that tested nothing must not pass: the suite has 30 active scenarios.
     assert!(summary.len() > 30, "the suite did not run:\n{report}");
     assert!(

@@ -20,9 +20,15 @@ struct RawSession {
 
 impl RawSession {
     fn spawn() -> RawSession {
+        RawSession::spawn_with(&[])
+    }
+
+    /// `serve` with `args` besides the shared cache.
+    fn spawn_with(args: &[&str]) -> RawSession {
         let mut child = Command::new(binary())
             .args(["serve", "--cache-dir"])
             .arg(shared_cache())
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -59,12 +65,16 @@ impl RawSession {
 }
 
 async fn handshake(version: &str) -> RawSession {
-    let mut session = RawSession::spawn();
+    handshake_with(version, json!({}), RawSession::spawn()).await
+}
+
+/// The initialize handshake at `version`, declaring `capabilities`, on `session`.
+async fn handshake_with(version: &str, capabilities: Value, mut session: RawSession) -> RawSession {
     session
         .send(
             json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
                 "protocolVersion": version,
-                "capabilities": {},
+                "capabilities": capabilities,
                 "clientInfo": {"name": "raw-test", "version": "0"}
             }}),
         )
@@ -164,4 +174,117 @@ async fn every_list_answers_one_page_and_refuses_a_cursor_it_did_not_hand_out() 
     assert!(client.list_resource_templates(bogus()).await.is_err());
     // The server still serves.
     assert!(!client.list_tools(None).await.unwrap().tools.is_empty());
+}
+
+/// The next message that is not a notification.
+async fn next_request_or_response(session: &mut RawSession) -> Value {
+    loop {
+        let message = session.receive().await;
+        if message.get("id").is_some() {
+            return message;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_plugin_asks_the_person_and_the_model_through_the_client() {
+    let plugins =
+        bulkhead_testkit::plugin_dir(bulkhead_testkit::CONFORMANCE_WASM, "test.wasm").unwrap();
+    let dir = plugins.path().display().to_string();
+    let spawn = || {
+        RawSession::spawn_with(&[
+            "--no-default-plugins",
+            "--plugin-dir",
+            &dir,
+            "--call-timeout",
+            "3",
+        ])
+    };
+    let call = |id: u64, tool: &str, arguments: Value| json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": tool, "arguments": arguments}});
+    let mut session = handshake_with(
+        "2025-11-25",
+        json!({"elicitation": {}, "sampling": {}}),
+        spawn(),
+    )
+    .await;
+
+    // Elicitation: the person sees which plugin asks, and the answer reaches the tool.
+    session
+        .send(call(
+            2,
+            "test_elicitation",
+            json!({"message": "Who are you?"}),
+        ))
+        .await;
+    let ask = next_request_or_response(&mut session).await;
+    assert_eq!(ask["method"], "elicitation/create", "{ask}");
+    assert_eq!(ask["params"]["message"], "[test] Who are you?", "{ask}");
+    assert_eq!(
+        ask["params"]["requestedSchema"]["required"],
+        json!(["username", "email"])
+    );
+    session
+        .send(json!({"jsonrpc": "2.0", "id": ask["id"], "result": {
+            "action": "accept", "content": {"username": "ada", "email": "ada@example.com"}}}))
+        .await;
+    let answer = next_request_or_response(&mut session).await;
+    let text = answer["result"]["content"][0]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        text.contains("action=accept") && text.contains("ada@example.com"),
+        "{answer}"
+    );
+
+    // Sampling: the model's text comes back.
+    session
+        .send(call(3, "test_sampling", json!({"prompt": "Say hi"})))
+        .await;
+    let ask = next_request_or_response(&mut session).await;
+    assert_eq!(ask["method"], "sampling/createMessage", "{ask}");
+    assert_eq!(ask["params"]["maxTokens"], 100);
+    session
+        .send(json!({"jsonrpc": "2.0", "id": ask["id"], "result": {
+            "role": "assistant", "content": {"type": "text", "text": "hi there"},
+            "model": "test-model", "stopReason": "endTurn"}}))
+        .await;
+    let answer = next_request_or_response(&mut session).await;
+    assert_eq!(
+        answer["result"]["content"][0]["text"], "LLM response: hi there",
+        "{answer}"
+    );
+
+    // A client that never answers: the call ends at its deadline, and says so.
+    session
+        .send(call(
+            4,
+            "test_elicitation",
+            json!({"message": "Still there?"}),
+        ))
+        .await;
+    let ask = next_request_or_response(&mut session).await;
+    assert_eq!(ask["method"], "elicitation/create", "{ask}");
+    let answer = next_request_or_response(&mut session).await;
+    assert_eq!(answer["id"], 4, "{answer}");
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    assert_eq!(
+        answer["result"]["_meta"]["bulkhead/error"]["code"], "DKR-009",
+        "{answer}"
+    );
+
+    // A client that declared neither capability is never asked.
+    let mut session = handshake_with("2025-11-25", json!({}), spawn()).await;
+    session
+        .send(call(2, "test_sampling", json!({"prompt": "Say hi"})))
+        .await;
+    let answer = next_request_or_response(&mut session).await;
+    assert_eq!(
+        answer["id"], 2,
+        "the server sent a request instead: {answer}"
+    );
+    assert_eq!(answer["result"]["isError"], true, "{answer}");
+    assert_eq!(
+        answer["result"]["_meta"]["bulkhead/error"]["code"], "DKR-004",
+        "{answer}"
+    );
 }

@@ -355,6 +355,8 @@ impl Runtime {
             deadline: tokio::time::Instant::now() + self.limits.call_timeout,
             progress: None,
             client_log: None,
+            client: None,
+            client_requests_left: 0,
         };
         let mut store = self.new_store(access, self.limits.memory_bytes, &[]);
         let call = async {
@@ -434,6 +436,8 @@ impl Runtime {
             deadline: call.deadline,
             progress: call.progress.map(ProgressReporter::new),
             client_log: call.log,
+            client: call.client,
+            client_requests_left: crate::services::MAX_CLIENT_REQUESTS_PER_CALL,
         };
         let memory_bytes = settings.limits.memory_bytes;
         let mut store = self.new_store(access, memory_bytes, &settings.read_dirs);
@@ -471,6 +475,8 @@ pub struct CallContext {
     pub progress: Option<Arc<dyn ProgressSink>>,
     /// Where the plugin's log lines go besides the host's log.
     pub log: Option<Arc<dyn crate::client_log::LogSink>>,
+    /// The MCP client, when the call may ask it something (the `client` import).
+    pub client: Option<Arc<dyn crate::client_requests::ClientRequests>>,
     /// Whom the call acts for: stamped on what it creates, checked under `Owned`.
     pub identity: Arc<Identity>,
 }

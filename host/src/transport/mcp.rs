@@ -25,6 +25,7 @@ use crate::errors::{ErrorCode, ToolFailure};
 use crate::progress::ProgressSink;
 use crate::router::{Answer, Listeners, RouteError, RoutedTool, Router};
 use crate::transport::catalog::Catalog;
+use crate::transport::mcp_client::McpClient;
 use crate::transport::mcp_log::{self, McpLog};
 use crate::transport::subscriptions::{self, Subscriptions};
 use crate::transport::{mcp_context, pagination};
@@ -443,6 +444,7 @@ impl ServerHandler for McpServer {
                 context.peer.clone(),
                 self.log_level.load(Ordering::Relaxed),
             ))),
+            client: McpClient::of(&context),
         };
         let caller = self.caller(&context)?;
         let Ok(_running) = Arc::clone(&self.calls).try_acquire_owned() else {

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod http;
 pub mod http_gate;
 pub mod mcp;
+mod mcp_client;
 mod mcp_context;
 mod mcp_log;
 mod pagination;

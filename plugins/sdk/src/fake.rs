@@ -22,6 +22,9 @@
 //! assert_eq!(fakes.calls(), ["containers_read::list_containers"]);
 //! ```
 //!
+//! The client's side of [`crate::client`] is faked the same way, with
+//! [`Fakes::on_client`] (`"client::elicit"`, `"client::sample"`).
+//!
 //! A fake is named by the function's Rust path below [`crate::docker`]
 //! (`module::function`); it receives the call's arguments as a tuple in WIT order, owned
 //! (`String` for a `&str`, `Vec<T>` for a `&[T]`), and answers the function's own result.
@@ -40,6 +43,7 @@ use crate::bindings::bulkhead::plugin::log::Level;
 use crate::bindings::bulkhead::plugin::types::DockerError;
 
 type Handler = Box<dyn Fn(Value) -> Result<Value, DockerError>>;
+type ClientHandler = Box<dyn Fn(Value) -> Result<Value, crate::client::ClientError>>;
 
 /// What a test records: the primitives called, log lines, progress reports.
 #[derive(Default)]
@@ -51,6 +55,7 @@ struct Record {
 
 struct State {
     handlers: HashMap<String, Handler>,
+    client_handlers: HashMap<String, ClientHandler>,
     record: RefCell<Record>,
 }
 
@@ -62,6 +67,7 @@ thread_local! {
 #[derive(Default)]
 pub struct Fakes {
     handlers: HashMap<String, Handler>,
+    client_handlers: HashMap<String, ClientHandler>,
 }
 
 impl Fakes {
@@ -92,10 +98,35 @@ impl Fakes {
         self
     }
 
+    /// Answers the client's side of `function` (`"client::elicit"`, `"client::sample"`)
+    /// with `fake`: what the person or the client's model would answer.
+    pub fn on_client<A, R>(
+        mut self,
+        function: &str,
+        fake: impl Fn(A) -> Result<R, crate::client::ClientError> + 'static,
+    ) -> Self
+    where
+        A: DeserializeOwned,
+        R: Serialize,
+    {
+        let name = function.to_owned();
+        let handler = move |arguments: Value| {
+            let arguments = serde_json::from_value(arguments).unwrap_or_else(|err| {
+                panic!("the fake for `{name}` takes other arguments than the call passes: {err}")
+            });
+            fake(arguments)
+                .map(|answer| serde_json::to_value(answer).expect("a fake's answer serialises"))
+        };
+        self.client_handlers
+            .insert(function.to_owned(), Box::new(handler));
+        self
+    }
+
     /// Puts the fakes in place for this thread until the returned value is dropped.
     pub fn install(self) -> Installed {
         let state = Rc::new(State {
             handlers: self.handlers,
+            client_handlers: self.client_handlers,
             record: RefCell::default(),
         });
         INSTALLED.with(|installed| *installed.borrow_mut() = Some(Rc::clone(&state)));
@@ -157,6 +188,32 @@ pub(crate) fn call<A: Serialize, T: DeserializeOwned>(
     state.record.borrow_mut().calls.push(function.to_owned());
     let handler = state.handlers.get(function).unwrap_or_else(|| {
         panic!("no fake for `{function}`: add one with Fakes::on(\"{function}\", …)")
+    });
+    let arguments = serde_json::to_value(arguments).expect("the arguments serialise");
+    handler(arguments).map(|answer| {
+        serde_json::from_value(answer).unwrap_or_else(|err| {
+            panic!(
+                "the fake for `{function}` answers another type than the function returns: {err}"
+            )
+        })
+    })
+}
+
+/// A request to the MCP client made natively: the installed fake's answer, like a
+/// Docker primitive's (its error is the client's).
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn call_client<A: Serialize, T: DeserializeOwned>(
+    function: &str,
+    arguments: &A,
+) -> Result<T, crate::client::ClientError> {
+    let state = installed().unwrap_or_else(|| {
+        panic!(
+            "`{function}` reaches the host, which a native test does not have: install a fake with bulkhead_plugin_sdk::fake::Fakes"
+        )
+    });
+    state.record.borrow_mut().calls.push(function.to_owned());
+    let handler = state.client_handlers.get(function).unwrap_or_else(|| {
+        panic!("no fake for `{function}`: add one with Fakes::on_client(\"{function}\", …)")
     });
     let arguments = serde_json::to_value(arguments).expect("the arguments serialise");
     handler(arguments).map(|answer| {
@@ -272,5 +329,38 @@ mod tests {
     fn a_call_without_its_fake_names_it() {
         let _fakes = Fakes::new().install();
         let _ = containers_read::inspect_container("web");
+    }
+}
+
+#[cfg(test)]
+mod client_tests {
+    use super::*;
+    use crate::client::{self, ClientError, ElicitAction, ElicitAnswer, SamplingAnswer};
+
+    #[test]
+    fn the_clients_side_is_faked_too() {
+        let fakes = Fakes::new()
+            .on_client("client::elicit", |(message, schema): (String, String)| {
+                assert!(schema.contains("\"username\""));
+                Ok(ElicitAnswer {
+                    action: ElicitAction::Accept,
+                    content: Some(format!("{{\"echo\":\"{message}\"}}")),
+                })
+            })
+            .on_client("client::sample", |_: (client::SamplingRequest,)| {
+                Err::<SamplingAnswer, _>(ClientError::Unsupported("no sampling".into()))
+            })
+            .install();
+        let answer = client::elicit(
+            "hi",
+            &serde_json::json!({"type": "object", "properties": {"username": {"type": "string"}}}),
+        )
+        .unwrap();
+        assert_eq!(answer.content.as_deref(), Some(r#"{"echo":"hi"}"#));
+        assert!(matches!(
+            client::sample(&client::ask("hello", 10)),
+            Err(ClientError::Unsupported(_))
+        ));
+        assert_eq!(fakes.calls(), ["client::elicit", "client::sample"]);
     }
 }

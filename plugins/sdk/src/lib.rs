@@ -7,6 +7,7 @@
 //! code actually calls end up in the component.
 
 pub mod args;
+pub mod client;
 pub mod context;
 pub mod docker;
 pub mod error;
