@@ -119,12 +119,10 @@ pub struct Changes {
 }
 
 impl Changes {
-    /// Whether what is served changed.
+    /// Whether what is served changed (a file refused anew changes nothing served:
+    /// clients are not told of it, the log is).
     pub fn swaps(&self) -> bool {
-        !(self.added.is_empty()
-            && self.replaced.is_empty()
-            && self.removed.is_empty()
-            && self.refused.is_empty())
+        !(self.added.is_empty() && self.replaced.is_empty() && self.removed.is_empty())
     }
 }
 
@@ -313,9 +311,7 @@ pub async fn watch(
             tokio::runtime::Handle::current().block_on(files.apply(seen, &factory))
         });
         if !changes.swaps() {
-            if !changes.kept.is_empty() {
-                tracing::warn!(kept = ?changes.kept, "plugin reload: nothing swapped");
-            }
+            tracing::warn!(kept = ?changes.kept, refused = ?changes.refused, "plugin reload: nothing swapped");
             continue;
         }
         let router = factory.build(&builtins, &files);
