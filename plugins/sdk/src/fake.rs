@@ -41,9 +41,11 @@ use serde_json::Value;
 
 use crate::bindings::bulkhead::plugin::log::Level;
 use crate::bindings::bulkhead::plugin::types::DockerError;
+use crate::client::ClientError;
 
-type Handler = Box<dyn Fn(Value) -> Result<Value, DockerError>>;
-type ClientHandler = Box<dyn Fn(Value) -> Result<Value, crate::client::ClientError>>;
+/// A fake as stored: JSON arguments in, JSON answer (or the interface's error) out.
+type Handler<E> = Box<dyn Fn(Value) -> Result<Value, E>>;
+type Handlers<E> = HashMap<String, Handler<E>>;
 
 /// What a test records: the primitives called, log lines, progress reports.
 #[derive(Default)]
@@ -54,8 +56,8 @@ struct Record {
 }
 
 struct State {
-    handlers: HashMap<String, Handler>,
-    client_handlers: HashMap<String, ClientHandler>,
+    handlers: Handlers<DockerError>,
+    client_handlers: Handlers<ClientError>,
     record: RefCell<Record>,
 }
 
@@ -66,8 +68,8 @@ thread_local! {
 /// Fakes being gathered; [`Fakes::install`] puts them in place for this thread.
 #[derive(Default)]
 pub struct Fakes {
-    handlers: HashMap<String, Handler>,
-    client_handlers: HashMap<String, ClientHandler>,
+    handlers: Handlers<DockerError>,
+    client_handlers: Handlers<ClientError>,
 }
 
 impl Fakes {
@@ -86,15 +88,8 @@ impl Fakes {
         A: DeserializeOwned,
         R: Serialize,
     {
-        let name = function.to_owned();
-        let handler = move |arguments: Value| {
-            let arguments = serde_json::from_value(arguments).unwrap_or_else(|err| {
-                panic!("the fake for `{name}` takes other arguments than the call passes: {err}")
-            });
-            fake(arguments)
-                .map(|answer| serde_json::to_value(answer).expect("a fake's answer serialises"))
-        };
-        self.handlers.insert(function.to_owned(), Box::new(handler));
+        self.handlers
+            .insert(function.to_owned(), stored(function, fake));
         self
     }
 
@@ -103,22 +98,14 @@ impl Fakes {
     pub fn on_client<A, R>(
         mut self,
         function: &str,
-        fake: impl Fn(A) -> Result<R, crate::client::ClientError> + 'static,
+        fake: impl Fn(A) -> Result<R, ClientError> + 'static,
     ) -> Self
     where
         A: DeserializeOwned,
         R: Serialize,
     {
-        let name = function.to_owned();
-        let handler = move |arguments: Value| {
-            let arguments = serde_json::from_value(arguments).unwrap_or_else(|err| {
-                panic!("the fake for `{name}` takes other arguments than the call passes: {err}")
-            });
-            fake(arguments)
-                .map(|answer| serde_json::to_value(answer).expect("a fake's answer serialises"))
-        };
         self.client_handlers
-            .insert(function.to_owned(), Box::new(handler));
+            .insert(function.to_owned(), stored(function, fake));
         self
     }
 
@@ -174,20 +161,38 @@ fn installed() -> Option<Rc<State>> {
     INSTALLED.with(|installed| installed.borrow().clone())
 }
 
-/// A Docker primitive called natively: the installed fake's answer.
+/// `fake` as stored: it reads its arguments from JSON and writes its answer to JSON.
+fn stored<A, R, E>(function: &str, fake: impl Fn(A) -> Result<R, E> + 'static) -> Handler<E>
+where
+    A: DeserializeOwned,
+    R: Serialize,
+{
+    let name = function.to_owned();
+    Box::new(move |arguments: Value| {
+        let arguments = serde_json::from_value(arguments).unwrap_or_else(|err| {
+            panic!("the fake for `{name}` takes other arguments than the call passes: {err}")
+        });
+        fake(arguments)
+            .map(|answer| serde_json::to_value(answer).expect("a fake's answer serialises"))
+    })
+}
+
+/// Runs the fake for `function` among `handlers` of the installed state.
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-pub(crate) fn call<A: Serialize, T: DeserializeOwned>(
+fn dispatch<A: Serialize, T: DeserializeOwned, E>(
     function: &str,
     arguments: &A,
-) -> Result<T, DockerError> {
+    handlers: impl Fn(&State) -> &Handlers<E>,
+    how: &str,
+) -> Result<T, E> {
     let state = installed().unwrap_or_else(|| {
         panic!(
             "`{function}` reaches the host, which a native test does not have: install a fake with bulkhead_plugin_sdk::fake::Fakes"
         )
     });
     state.record.borrow_mut().calls.push(function.to_owned());
-    let handler = state.handlers.get(function).unwrap_or_else(|| {
-        panic!("no fake for `{function}`: add one with Fakes::on(\"{function}\", …)")
+    let handler = handlers(&state).get(function).unwrap_or_else(|| {
+        panic!("no fake for `{function}`: add one with Fakes::{how}(\"{function}\", …)")
     });
     let arguments = serde_json::to_value(arguments).expect("the arguments serialise");
     handler(arguments).map(|answer| {
@@ -199,30 +204,28 @@ pub(crate) fn call<A: Serialize, T: DeserializeOwned>(
     })
 }
 
-/// A request to the MCP client made natively: the installed fake's answer, like a
-/// Docker primitive's (its error is the client's).
+/// A Docker primitive called natively: the installed fake's answer.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+pub(crate) fn call<A: Serialize, T: DeserializeOwned>(
+    function: &str,
+    arguments: &A,
+) -> Result<T, DockerError> {
+    dispatch(function, arguments, |state| &state.handlers, "on")
+}
+
+/// A request to the MCP client made natively: the installed fake's answer (its error
+/// is the client's).
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn call_client<A: Serialize, T: DeserializeOwned>(
     function: &str,
     arguments: &A,
-) -> Result<T, crate::client::ClientError> {
-    let state = installed().unwrap_or_else(|| {
-        panic!(
-            "`{function}` reaches the host, which a native test does not have: install a fake with bulkhead_plugin_sdk::fake::Fakes"
-        )
-    });
-    state.record.borrow_mut().calls.push(function.to_owned());
-    let handler = state.client_handlers.get(function).unwrap_or_else(|| {
-        panic!("no fake for `{function}`: add one with Fakes::on_client(\"{function}\", …)")
-    });
-    let arguments = serde_json::to_value(arguments).expect("the arguments serialise");
-    handler(arguments).map(|answer| {
-        serde_json::from_value(answer).unwrap_or_else(|err| {
-            panic!(
-                "the fake for `{function}` answers another type than the function returns: {err}"
-            )
-        })
-    })
+) -> Result<T, ClientError> {
+    dispatch(
+        function,
+        arguments,
+        |state| &state.client_handlers,
+        "on_client",
+    )
 }
 
 /// A log line written natively: recorded when fakes are installed, else dropped.
