@@ -53,10 +53,19 @@ async fn memory_bomb_hits_the_memory_limit() {
 #[tokio::test]
 async fn panic_is_a_plugin_fault() {
     let (server, _dir) = probe_server(&[]).await;
-    server
-        .call("probe_panic", json!({}))
-        .await
-        .expect_error("DKR-010");
+    let answer = server.call("probe_panic", json!({})).await;
+    answer.expect_error("DKR-010");
+    // The panic message reaches the host's log, not the client.
+    assert!(
+        !answer.text().contains("deliberate panic"),
+        "{}",
+        answer.text()
+    );
+    let log = server.stderr();
+    assert!(
+        log.contains("what the plugin wrote to stderr last") && log.contains("deliberate panic"),
+        "{log}"
+    );
     assert_still_serving(&server).await;
 }
 

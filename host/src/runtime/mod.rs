@@ -9,6 +9,7 @@ mod limits;
 pub mod manifest;
 mod manifest_cache;
 mod state;
+mod stderr_tail;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -366,7 +367,16 @@ impl Runtime {
         match tokio::time::timeout(self.limits.call_timeout, call).await {
             Ok(Ok(manifests)) => Ok(manifests),
             Ok(Err(err)) => {
-                Err(wasm_error(err)).context("the plugin trapped while producing its manifest")
+                let stderr = store.data().stderr.text();
+                let context = if stderr.is_empty() {
+                    "the plugin trapped while producing its manifest".to_string()
+                } else {
+                    format!(
+                        "the plugin trapped while producing its manifest, after writing to stderr: {}",
+                        crate::sanitize::one_line(&stderr, 1024)
+                    )
+                };
+                Err(wasm_error(err)).context(context)
             }
             Err(_) => anyhow::bail!(
                 "the plugin did not produce its manifest within {:?}",
@@ -457,6 +467,7 @@ impl Runtime {
                 &trap,
                 store.data().memory.hit,
                 memory_bytes,
+                &store.data().stderr.text(),
             )),
         }
     }
@@ -545,7 +556,13 @@ fn fault(
     trap: &wasmtime::Error,
     memory_hit: bool,
     memory_bytes: usize,
+    stderr: &str,
 ) -> ToolFailure {
+    if !stderr.is_empty() {
+        // Debug formatting escapes newlines and controls: the plugin's text cannot
+        // forge lines of the host's log.
+        tracing::warn!(plugin, stderr = ?stderr, "what the plugin wrote to stderr last");
+    }
     if memory_hit {
         return ToolFailure::new(
             ErrorCode::PluginFault,

@@ -13,6 +13,8 @@ use crate::access::CallAccess;
 /// Store data of one instance. Instances are per call, so this is per call too.
 pub struct CallState {
     wasi: WasiCtx,
+    /// The end of what the instance wrote to stderr, for the log when it traps.
+    pub stderr: super::stderr_tail::StderrTail,
     table: ResourceTable,
     pub memory: MemoryCap,
     pub access: CallAccess,
@@ -24,7 +26,8 @@ impl CallState {
     /// symlinks cannot lead out of it.
     pub fn new(access: CallAccess, memory_bytes: usize, read_dirs: &[PathBuf]) -> Self {
         // The builder's defaults are the sandbox: no env, no args, no preopened
-        // directories, stdio discarded, every socket refused.
+        // directories, stdin and stdout discarded, every socket refused. Stderr keeps
+        // its last few KiB for the log, should the instance trap.
         let mut wasi = WasiCtx::builder();
         for dir in read_dirs {
             let Some(guest_path) = dir.to_str() else {
@@ -35,8 +38,11 @@ impl CallState {
                 tracing::warn!(dir = %dir.display(), "cannot open a compose directory: {err:#}");
             }
         }
+        let stderr = super::stderr_tail::StderrTail::default();
+        wasi.stderr(stderr.clone());
         CallState {
             wasi: wasi.build(),
+            stderr,
             table: ResourceTable::new(),
             memory: MemoryCap::new(memory_bytes),
             access,
