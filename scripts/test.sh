@@ -14,7 +14,9 @@
 # 6. the MCP Inspector CLI against it, over stdio and HTTP (tests/interop/inspector.py),
 #    with the Node clients of scripts/ensure-node-clients.sh (installed outside the
 #    clone; the conformance suite among them, for tests/e2e/conformance.rs)
-# 7. cargo test --workspace --no-fail-fast [ARGS...]
+# 7. the Python (componentize-py) and JavaScript (jco) example plugins, built with their
+#    pinned toolchains (installed outside the clone; scripts/build-example-plugins.sh)
+# 8. cargo test --workspace --no-fail-fast [ARGS...]
 #
 # Builds go to CARGO_TARGET_DIR, by default ${XDG_CACHE_HOME:-$HOME/.cache}/bulkhead/target
 # (outside the clone, shared with scripts/serve.sh), so a fresh clone on a machine that
@@ -54,5 +56,6 @@ python="$(bash scripts/ensure-python-sdk.sh)"
 bh_timed interop "$python" tests/interop/python_sdk.py "$CARGO_TARGET_DIR/debug/bulkhead"
 node_clients="$(bash scripts/ensure-node-clients.sh)"
 bh_timed inspector python3 tests/interop/inspector.py "$CARGO_TARGET_DIR/debug/bulkhead" "$node_clients"
+bh_timed examples bash scripts/build-example-plugins.sh "$CARGO_TARGET_DIR/example-plugins"
 bh_timed test cargo test --workspace --no-fail-fast "$@"
 bh_log "all phases passed in $((SECONDS - total_start)) s"
