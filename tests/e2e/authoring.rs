@@ -122,6 +122,15 @@ async fn the_javascript_example_answers_and_is_denied_what_was_not_granted() {
     check_example("hello-js", dir.path()).await;
 }
 
+/// The channel rust-toolchain.toml pins.
+fn pinned_toolchain() -> String {
+    let file = std::fs::read_to_string(workspace_root().join("rust-toolchain.toml")).unwrap();
+    file.lines()
+        .find_map(|line| line.trim().strip_prefix("channel = "))
+        .map(|channel| channel.trim_matches('"').to_string())
+        .expect("rust-toolchain.toml names a channel")
+}
+
 fn run(command: &mut Command) {
     let output = command.output().expect("the command runs");
     assert!(
@@ -153,9 +162,16 @@ async fn new_projects_build_and_load_in_every_language() {
     // Rust: the README's commands, natively (its unit tests) and for wasm32-wasip2.
     let rust = new("new-rs", "rust");
     let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("plugin-new-target");
+    // The project lies outside the repository, so rustup would pick the machine's
+    // default toolchain: use the pinned one, which scripts/ensure-toolchain.sh gave the
+    // wasm32-wasip2 target.
+    let toolchain = pinned_toolchain();
     let cargo = || {
-        let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        command.current_dir(&rust).env("CARGO_TARGET_DIR", &target);
+        let mut command = Command::new("cargo");
+        command
+            .current_dir(&rust)
+            .env("CARGO_TARGET_DIR", &target)
+            .env("RUSTUP_TOOLCHAIN", &toolchain);
         command
     };
     run(cargo().arg("test").arg("--quiet"));
