@@ -277,9 +277,23 @@ fn authentication_of(http: &crate::cli::HttpArgs) -> anyhow::Result<Option<Authe
         (&http.oauth_issuer, &http.oauth_jwks, &http.oauth_resource)
     {
         let audience = http.oauth_audience.as_deref().unwrap_or(resource);
-        return Ok(Some(Authentication::OAuth(crate::oauth::OAuth::load(
-            issuer, audience, resource, jwks,
-        )?)));
+        let oauth = match jwks.to_str().filter(|jwks| crate::jwks_fetch::is_url(jwks)) {
+            Some(url) => {
+                let source = crate::jwks_fetch::JwksSource::new(url, http.oauth_ca.as_deref())?;
+                // Callers are synchronous (start, SIGHUP, doctor) but run on the
+                // runtime's workers: wait for the first fetch without stalling them.
+                tokio::task::block_in_place(|| {
+                    tokio::runtime::Handle::current().block_on(crate::oauth::OAuth::remote(
+                        issuer, audience, resource, source,
+                    ))
+                })?
+            }
+            None if http.oauth_ca.is_some() => {
+                anyhow::bail!("--oauth-ca applies to a JWKS fetched from a URL, not to a file")
+            }
+            None => crate::oauth::OAuth::load(issuer, audience, resource, jwks)?,
+        };
+        return Ok(Some(Authentication::OAuth(oauth)));
     }
     Ok(None)
 }

@@ -265,9 +265,20 @@ pub struct HttpArgs {
     #[arg(long = "oauth-issuer", value_name = "URL", requires_all = ["addr", "oauth_jwks", "oauth_resource"])]
     pub oauth_issuer: Option<String>,
 
-    /// The authorization server's signing keys, as a JWKS file.
-    #[arg(long = "oauth-jwks", value_name = "FILE", requires = "oauth_issuer")]
+    /// The authorization server's signing keys: a JWKS file (re-read on SIGHUP), or its
+    /// https:// URL (fetched at start, every 10 minutes, and when a token names a key
+    /// the set lacks; plain http:// only from a loopback address).
+    #[arg(
+        long = "oauth-jwks",
+        value_name = "FILE|URL",
+        requires = "oauth_issuer"
+    )]
     pub oauth_jwks: Option<PathBuf>,
+
+    /// Also trust the CA certificates in FILE (PEM) when fetching --oauth-jwks from a
+    /// URL, besides the Mozilla roots.
+    #[arg(long = "oauth-ca", value_name = "FILE", requires = "oauth_jwks")]
+    pub oauth_ca: Option<PathBuf>,
 
     /// This server's public MCP URL (for example https://mcp.example.com/mcp): its
     /// resource identifier in the protected-resource metadata.
@@ -343,6 +354,7 @@ impl HttpArgs {
         self.tokens = self.tokens.take().or(file.tokens);
         self.oauth_issuer = self.oauth_issuer.take().or(file.oauth_issuer);
         self.oauth_jwks = self.oauth_jwks.take().or(file.oauth_jwks);
+        self.oauth_ca = self.oauth_ca.take().or(file.oauth_ca);
         self.oauth_resource = self.oauth_resource.take().or(file.oauth_resource);
         self.oauth_audience = self.oauth_audience.take().or(file.oauth_audience);
         self.tls_cert = self.tls_cert.take().or(file.tls_cert);

@@ -24,6 +24,7 @@ pub mod embedded;
 pub mod errors;
 pub mod glob;
 pub mod identity;
+pub mod jwks_fetch;
 pub mod loader;
 pub mod name_rules;
 pub mod narrowing;

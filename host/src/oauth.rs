@@ -7,8 +7,15 @@
 //! becomes the principal; the widest of `bulkhead:read`, `bulkhead:write` and
 //! `bulkhead:admin` in `scope` (or `scp`) its tier. The server publishes RFC 9728
 //! protected-resource metadata so that clients find the authorization server.
+//!
+//! The JWKS is a file (re-read on SIGHUP) or the server's URL: then it is fetched at
+//! start (failing closed), again every [`REFRESH_EVERY`], and at once when a token names
+//! a key the set does not hold (at most every [`REFETCH_AT_MOST_EVERY`]), so a rotated
+//! key is taken up without a restart. A failed refresh keeps the keys held.
 
 use std::path::Path;
+use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::time::Duration;
 
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -27,6 +34,13 @@ pub const SCOPES: [(&str, Tier); 3] = [
 const LEEWAY_SECS: u64 = 60;
 /// Longest token looked at; real ones are a few KiB.
 const MAX_TOKEN_BYTES: usize = 16 << 10;
+/// How often a JWKS from a URL is fetched again.
+pub const REFRESH_EVERY: Duration = Duration::from_secs(600);
+/// Fetches for unknown key ids come no closer together than this.
+pub const REFETCH_AT_MOST_EVERY: Duration = Duration::from_secs(30);
+
+/// The keys tokens are checked with; swapped whole by a refresh.
+type KeyStore = RwLock<Arc<Vec<VerificationKey>>>;
 
 /// What `--oauth-*` configured.
 pub struct OAuth {
@@ -34,7 +48,9 @@ pub struct OAuth {
     audience: String,
     /// This server's resource identifier (its public MCP URL).
     resource: String,
-    keys: Vec<VerificationKey>,
+    keys: Arc<KeyStore>,
+    /// Wakes the refresher of a JWKS fetched from a URL; `None` for a file.
+    refetch: Option<Arc<tokio::sync::Notify>>,
 }
 
 struct VerificationKey {
@@ -94,41 +110,35 @@ impl OAuth {
         if issuer.is_empty() || audience.is_empty() || resource.is_empty() {
             return Err("issuer, audience and resource must all be given".into());
         }
-        let mut keys = Vec::new();
-        for jwk in &set.keys {
-            let algorithm = match &jwk.algorithm {
-                AlgorithmParameters::RSA(_) => match jwk.common.key_algorithm {
-                    Some(jsonwebtoken::jwk::KeyAlgorithm::PS256) => Algorithm::PS256,
-                    _ => Algorithm::RS256,
-                },
-                AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
-                    EllipticCurve::P256 => Algorithm::ES256,
-                    EllipticCurve::P384 => Algorithm::ES384,
-                    _ => continue,
-                },
-                AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
-                    Algorithm::EdDSA
-                }
-                // Shared secrets have no place in a public key set.
-                _ => continue,
-            };
-            let key =
-                DecodingKey::from_jwk(jwk).map_err(|err| format!("a key does not parse: {err}"))?;
-            keys.push(VerificationKey {
-                id: jwk.common.key_id.clone(),
-                algorithm,
-                key,
-            });
-        }
-        if keys.is_empty() {
-            return Err("no RSA, P-256, P-384 or Ed25519 key in the set".into());
-        }
+        let keys = keys_of(set)?;
         Ok(OAuth {
             issuer: issuer.to_string(),
             audience: audience.to_string(),
             resource: resource.to_string(),
-            keys,
+            keys: Arc::new(RwLock::new(Arc::new(keys))),
+            refetch: None,
         })
+    }
+
+    /// Fetches the JWKS from `source` now (a failure stops the start), then keeps it
+    /// fresh in the background for as long as this value lives.
+    pub async fn remote(
+        issuer: &str,
+        audience: &str,
+        resource: &str,
+        source: crate::jwks_fetch::JwksSource,
+    ) -> anyhow::Result<OAuth> {
+        let set = source.fetch().await?;
+        let mut oauth = OAuth::new(issuer, audience, resource, &set)
+            .map_err(|err| anyhow::anyhow!("the JWKS at {source}: {err}"))?;
+        let wake = Arc::new(tokio::sync::Notify::new());
+        tokio::spawn(refresh(
+            Arc::downgrade(&oauth.keys),
+            source,
+            Arc::clone(&wake),
+        ));
+        oauth.refetch = Some(wake);
+        Ok(oauth)
     }
 
     /// Checks `token` as the module comment says.
@@ -137,16 +147,22 @@ impl OAuth {
             return Err(Refusal::InvalidToken);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| Refusal::InvalidToken)?;
-        let key = self
-            .keys
+        let keys = Arc::clone(&self.keys.read().unwrap_or_else(PoisonError::into_inner));
+        let key = keys
             .iter()
             .filter(|key| key.algorithm == header.alg)
             .find(|key| match (&header.kid, &key.id) {
                 (Some(wanted), Some(id)) => wanted == id,
                 (Some(_), None) => false,
                 (None, _) => true,
-            })
-            .ok_or(Refusal::InvalidToken)?;
+            });
+        let Some(key) = key else {
+            // A key the set does not hold yet may have been rotated in: look again.
+            if let (Some(wake), Some(_)) = (&self.refetch, &header.kid) {
+                wake.notify_one();
+            }
+            return Err(Refusal::InvalidToken);
+        };
         let mut validation = Validation::new(key.algorithm);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
@@ -201,6 +217,75 @@ impl OAuth {
             }
             None => String::new(),
         }
+    }
+}
+
+/// The usable verification keys of `set`; a set with none is refused.
+fn keys_of(set: &JwkSet) -> Result<Vec<VerificationKey>, String> {
+    let mut keys = Vec::new();
+    for jwk in &set.keys {
+        let algorithm = match &jwk.algorithm {
+            AlgorithmParameters::RSA(_) => match jwk.common.key_algorithm {
+                Some(jsonwebtoken::jwk::KeyAlgorithm::PS256) => Algorithm::PS256,
+                _ => Algorithm::RS256,
+            },
+            AlgorithmParameters::EllipticCurve(ec) => match ec.curve {
+                EllipticCurve::P256 => Algorithm::ES256,
+                EllipticCurve::P384 => Algorithm::ES384,
+                _ => continue,
+            },
+            AlgorithmParameters::OctetKeyPair(okp) if okp.curve == EllipticCurve::Ed25519 => {
+                Algorithm::EdDSA
+            }
+            // Shared secrets have no place in a public key set.
+            _ => continue,
+        };
+        let key =
+            DecodingKey::from_jwk(jwk).map_err(|err| format!("a key does not parse: {err}"))?;
+        keys.push(VerificationKey {
+            id: jwk.common.key_id.clone(),
+            algorithm,
+            key,
+        });
+    }
+    if keys.is_empty() {
+        return Err("no RSA, P-256, P-384 or Ed25519 key in the set".into());
+    }
+    Ok(keys)
+}
+
+/// Keeps the keys in `keys` fresh from `source` until the [`OAuth`] holding them is
+/// gone: every [`REFRESH_EVERY`], and when `wake` says a token named an unknown key.
+async fn refresh(
+    keys: Weak<KeyStore>,
+    source: crate::jwks_fetch::JwksSource,
+    wake: Arc<tokio::sync::Notify>,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(REFRESH_EVERY) => {}
+            () = wake.notified() => {}
+        }
+        let Some(store) = keys.upgrade() else {
+            return;
+        };
+        match source
+            .fetch()
+            .await
+            .map_err(|err| format!("{err:#}"))
+            .and_then(|set| keys_of(&set))
+        {
+            Ok(fresh) => {
+                tracing::info!(source = %source, keys = fresh.len(), "JWKS refreshed");
+                *store.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(fresh);
+            }
+            Err(err) => {
+                tracing::warn!(source = %source, "JWKS refresh failed, keeping the keys held: {err}")
+            }
+        }
+        drop(store);
+        // However often tokens name unknown keys, the server is asked this seldom.
+        tokio::time::sleep(REFETCH_AT_MOST_EVERY).await;
     }
 }
 

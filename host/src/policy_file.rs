@@ -44,9 +44,11 @@ pub struct HttpSection {
     pub addr: Option<String>,
     /// `--tokens`.
     pub tokens: Option<PathBuf>,
-    /// `--oauth-issuer`, `--oauth-jwks`, `--oauth-resource`, `--oauth-audience`.
+    /// `--oauth-issuer`, `--oauth-jwks`, `--oauth-resource`, `--oauth-audience`,
+    /// `--oauth-ca`.
     pub oauth_issuer: Option<String>,
     pub oauth_jwks: Option<PathBuf>,
+    pub oauth_ca: Option<PathBuf>,
     pub oauth_resource: Option<String>,
     pub oauth_audience: Option<String>,
     /// `--tls-cert`, `--tls-key`.

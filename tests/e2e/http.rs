@@ -507,8 +507,8 @@ async fn tls_serves_https_and_refuses_plain_http() {
     assert!(!ok && out.contains("readable by everybody"), "{out}");
 }
 
-/// An Ed25519 signing key for a test authorization server, and its JWKS file.
-fn authorization_server(dir: &std::path::Path) -> (jsonwebtoken::EncodingKey, PathBuf) {
+/// An Ed25519 signing key named `kid`, and its public JWK.
+fn signing_key(kid: &str) -> (jsonwebtoken::EncodingKey, Value) {
     use base64::Engine as _;
     let secret = bulkhead::trust::generate_key().unwrap();
     // PKCS#8 v1 for Ed25519: a fixed prefix, then the 32-byte seed.
@@ -519,14 +519,18 @@ fn authorization_server(dir: &std::path::Path) -> (jsonwebtoken::EncodingKey, Pa
     der.extend_from_slice(&secret.to_bytes());
     let x =
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret.verifying_key().to_bytes());
-    let jwks = dir.join("jwks.json");
-    std::fs::write(
-        &jwks,
-        json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": x, "kid": "test", "use": "sig"}]})
-            .to_string(),
+    (
+        jsonwebtoken::EncodingKey::from_ed_der(&der),
+        json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig"}),
     )
-    .unwrap();
-    (jsonwebtoken::EncodingKey::from_ed_der(&der), jwks)
+}
+
+/// An Ed25519 signing key for a test authorization server, and its JWKS file.
+fn authorization_server(dir: &std::path::Path) -> (jsonwebtoken::EncodingKey, PathBuf) {
+    let (key, jwk) = signing_key("test");
+    let jwks = dir.join("jwks.json");
+    std::fs::write(&jwks, json!({"keys": [jwk]}).to_string()).unwrap();
+    (key, jwks)
 }
 
 const ISSUER: &str = "https://auth.test";
@@ -540,12 +544,24 @@ fn access_token(
     expires_in: i64,
     audience: &str,
 ) -> String {
+    access_token_by(key, "test", sub, scope, expires_in, audience)
+}
+
+/// [`access_token`], signed by the key named `kid`.
+fn access_token_by(
+    key: &jsonwebtoken::EncodingKey,
+    kid: &str,
+    sub: &str,
+    scope: &str,
+    expires_in: i64,
+    audience: &str,
+) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs() as i64;
     let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::EdDSA);
-    header.kid = Some("test".into());
+    header.kid = Some(kid.into());
     let claims = json!({"iss": ISSUER, "aud": audience, "sub": sub, "exp": now + expires_in, "scope": scope});
     jsonwebtoken::encode(&header, &claims, key).unwrap()
 }
@@ -742,5 +758,137 @@ async fn sighup_reloads_the_token_file_and_a_broken_one_lets_nobody_in() {
     std::fs::write(&file, without_alice.join("\n") + "\n").unwrap();
     hang_up(&server, "credentials reloaded").await;
     assert_eq!(status(bob[0].clone()).await, 200);
+    server.stop().await.unwrap();
+}
+
+/// An HTTPS server on 127.0.0.1 that answers every request with the JWKS `current`
+/// holds, as an authorization server publishes it; its port.
+async fn jwks_server(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+    current: std::sync::Arc<std::sync::Mutex<String>>,
+) -> u16 {
+    use rustls_pki_types::pem::PemObject;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let chain = rustls_pki_types::CertificateDer::pem_file_iter(cert)
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let private = rustls_pki_types::PrivateKeyDer::from_pem_file(key).unwrap();
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(chain, private)
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let (acceptor, current) = (acceptor.clone(), std::sync::Arc::clone(&current));
+            tokio::spawn(async move {
+                let Ok(mut tls) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 1024];
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match tls.read(&mut chunk).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                let body = current.lock().unwrap().clone();
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = tls.write_all(response.as_bytes()).await;
+                let _ = tls.shutdown().await;
+            });
+        }
+    });
+    port
+}
+
+// Multi-threaded: the JWKS server keeps answering while the test waits on a process.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jwks_from_its_url_is_fetched_again_when_a_token_names_a_new_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ca, cert, cert_key) = test_certificates(dir.path());
+    let (first, first_jwk) = signing_key("first");
+    let current = std::sync::Arc::new(std::sync::Mutex::new(
+        json!({"keys": [first_jwk]}).to_string(),
+    ));
+    let port = jwks_server(&cert, &cert_key, std::sync::Arc::clone(&current)).await;
+    let url = format!("https://localhost:{port}/jwks");
+
+    // Without the test CA the fetch fails, and the server does not start (fail closed).
+    let (ok, out) = run_bulkhead(&[
+        "serve",
+        "--no-default-plugins",
+        "--http",
+        "127.0.0.1:0",
+        "--oauth-issuer",
+        ISSUER,
+        "--oauth-jwks",
+        &url,
+        "--oauth-resource",
+        RESOURCE,
+    ]);
+    assert!(!ok && out.contains("fetching the JWKS"), "{out}");
+
+    let server = serve(
+        ServerOptions::default()
+            .arg("--oauth-issuer")
+            .arg(ISSUER)
+            .arg("--oauth-jwks")
+            .arg(&url)
+            .arg("--oauth-ca")
+            .arg(ca.display().to_string())
+            .arg("--oauth-resource")
+            .arg(RESOURCE),
+    )
+    .await;
+    let initialize = |token: String| {
+        let server = &server;
+        async move {
+            server
+                .post(
+                    "/mcp",
+                    &[("authorization", &bearer(&token))],
+                    initialize_body(),
+                )
+                .await
+                .unwrap()
+                .status
+        }
+    };
+    let token = access_token_by(&first, "first", "ada", "bulkhead:read", 300, RESOURCE);
+    assert_eq!(initialize(token).await, 200);
+
+    // The authorization server rotates its key: a token by the new one is refused until
+    // the host has fetched the set again, which the unknown key id makes it do at once.
+    let (next, next_jwk) = signing_key("next");
+    *current.lock().unwrap() = json!({"keys": [next_jwk]}).to_string();
+    let token = access_token_by(&next, "next", "ada", "bulkhead:read", 300, RESOURCE);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match initialize(token.clone()).await {
+            200 => break,
+            401 if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+            status => panic!("status {status}; server stderr:\n{}", server.stderr()),
+        }
+    }
+    assert!(
+        server.stderr().contains("JWKS refreshed"),
+        "{}",
+        server.stderr()
+    );
     server.stop().await.unwrap();
 }
