@@ -1,7 +1,8 @@
 //! Logging into the host's log through the `log` interface (always granted; the host
 //! attributes each message to the plugin and tool, rate-limits and truncates it).
 //!
-//! Guests have no other channel: stdout and stderr of a plugin are discarded. Natively
+//! Guests have no other channel: a plugin's stdout is discarded, and its stderr reaches
+//! the host's log only as the last few KiB before a trap. Natively
 //! (unit tests) the lines go to the installed fakes ([`crate::fake`]), which record them.
 
 pub use crate::bindings::bulkhead::plugin::log::Level;
