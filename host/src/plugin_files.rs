@@ -200,11 +200,13 @@ impl PluginFiles {
         seen
     }
 
-    fn stamps(&self) -> BTreeMap<Key, Stamp> {
-        self.entries
-            .iter()
-            .map(|(key, entry)| (key.clone(), entry.stamp.clone()))
-            .collect()
+    /// Whether `seen` shows exactly the files as last loaded.
+    fn matches(&self, seen: &BTreeMap<Key, Stamp>) -> bool {
+        seen.len() == self.entries.len()
+            && seen
+                .iter()
+                .zip(&self.entries)
+                .all(|((key, stamp), (loaded, entry))| key == loaded && *stamp == entry.stamp)
     }
 
     /// Brings the entries to what `seen` shows: loads new and changed files, drops
@@ -296,7 +298,7 @@ pub async fn watch(
     loop {
         ticks.tick().await;
         let seen = files.look();
-        if seen == files.stamps() {
+        if files.matches(&seen) {
             settling = None;
             continue;
         }

@@ -442,18 +442,7 @@ async fn a_third_party_plugin_serves_its_own_prompt_and_resource_beside_the_buil
 async fn a_subscribed_resource_that_changes_is_notified_until_unsubscribed() {
     use rmcp::model::{SubscribeRequestParams, UnsubscribeRequestParams};
     let mut cleanup = Cleanup::default();
-    let name = cleanup.container(&unique_name("watched"));
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        TEST_IMAGE,
-        "sh",
-        "-c",
-        "while true; do date +%s%N; sleep 1; done",
-    ])
-    .unwrap();
+    let name = cleanup.chatty_container("watched");
     let server = start(ServerOptions::default()).await;
     let uri = format!("docker://containers/{name}/logs");
     server

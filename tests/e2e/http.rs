@@ -46,6 +46,18 @@ fn with_tokens(file: &std::path::Path) -> ServerOptions {
         .arg(file.display().to_string())
 }
 
+/// POSTs an `initialize` to `/mcp` with `token` as the bearer.
+async fn initialize_with(server: &HttpServe, token: &str) -> bulkhead_testkit::HttpReply {
+    server
+        .post(
+            "/mcp",
+            &[("authorization", &bearer(token))],
+            initialize_body(),
+        )
+        .await
+        .unwrap()
+}
+
 fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
@@ -66,14 +78,7 @@ async fn requests_without_valid_credentials_or_from_foreign_origins_are_refused(
     let file_text = std::fs::read_to_string(&file).unwrap();
     let hash = file_text.split_whitespace().next().unwrap();
     for wrong in [&made[0][..made[0].len() - 1], hash, "bht_"] {
-        let refused = server
-            .post(
-                "/mcp",
-                &[("authorization", &bearer(wrong))],
-                initialize_body(),
-            )
-            .await
-            .unwrap();
+        let refused = initialize_with(&server, wrong).await;
         assert_eq!(refused.status, 401, "{wrong}");
         let challenge = refused.headers["www-authenticate"].to_str().unwrap();
         assert!(challenge.contains("invalid_token"), "{challenge}");
@@ -617,14 +622,7 @@ async fn oauth_tokens_are_checked_for_signature_expiry_audience_and_scope() {
         ),
     ];
     for (token, status) in refused {
-        let answer = server
-            .post(
-                "/mcp",
-                &[("authorization", &bearer(&token))],
-                initialize_body(),
-            )
-            .await
-            .unwrap();
+        let answer = initialize_with(&server, &token).await;
         assert_eq!(answer.status, status, "{}", answer.body);
     }
 
@@ -725,39 +723,25 @@ async fn sighup_reloads_the_token_file_and_a_broken_one_lets_nobody_in() {
     let dir = tempfile::tempdir().unwrap();
     let (file, made) = tokens(&dir, &[("alice", "read")]);
     let server = serve(with_tokens(&file)).await;
-    let status = |token: String| {
-        let server = &server;
-        async move {
-            server
-                .post(
-                    "/mcp",
-                    &[("authorization", &bearer(&token))],
-                    initialize_body(),
-                )
-                .await
-                .unwrap()
-                .status
-        }
-    };
-    assert_eq!(status(made[0].clone()).await, 200);
+    assert_eq!(initialize_with(&server, &made[0]).await.status, 200);
 
     // Bob's token is added and Alice's revoked: both take effect on SIGHUP.
     let (_, bob) = tokens(&dir, &[("bob", "read")]);
-    assert_eq!(status(bob[0].clone()).await, 401);
+    assert_eq!(initialize_with(&server, &bob[0]).await.status, 401);
     let text = std::fs::read_to_string(&file).unwrap();
     let without_alice: Vec<&str> = text.lines().filter(|l| !l.contains(" alice ")).collect();
     std::fs::write(&file, without_alice.join("\n") + "\n").unwrap();
     hang_up(&server, "credentials reloaded").await;
-    assert_eq!(status(bob[0].clone()).await, 200);
-    assert_eq!(status(made[0].clone()).await, 401);
+    assert_eq!(initialize_with(&server, &bob[0]).await.status, 200);
+    assert_eq!(initialize_with(&server, &made[0]).await.status, 401);
 
     // A file that no longer parses: nobody, not even Bob, until it is fixed.
     std::fs::write(&file, "garbage\n").unwrap();
     hang_up(&server, "credentials could not be reloaded").await;
-    assert_eq!(status(bob[0].clone()).await, 401);
+    assert_eq!(initialize_with(&server, &bob[0]).await.status, 401);
     std::fs::write(&file, without_alice.join("\n") + "\n").unwrap();
     hang_up(&server, "credentials reloaded").await;
-    assert_eq!(status(bob[0].clone()).await, 200);
+    assert_eq!(initialize_with(&server, &bob[0]).await.status, 200);
     server.stop().await.unwrap();
 }
 
@@ -853,22 +837,8 @@ async fn a_jwks_from_its_url_is_fetched_again_when_a_token_names_a_new_key() {
             .arg(RESOURCE),
     )
     .await;
-    let initialize = |token: String| {
-        let server = &server;
-        async move {
-            server
-                .post(
-                    "/mcp",
-                    &[("authorization", &bearer(&token))],
-                    initialize_body(),
-                )
-                .await
-                .unwrap()
-                .status
-        }
-    };
     let token = access_token_by(&first, "first", "ada", "bulkhead:read", 300, RESOURCE);
-    assert_eq!(initialize(token).await, 200);
+    assert_eq!(initialize_with(&server, &token).await.status, 200);
 
     // The authorization server rotates its key: a token by the new one is refused until
     // the host has fetched the set again, which the unknown key id makes it do at once.
@@ -877,7 +847,7 @@ async fn a_jwks_from_its_url_is_fetched_again_when_a_token_names_a_new_key() {
     let token = access_token_by(&next, "next", "ada", "bulkhead:read", 300, RESOURCE);
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     loop {
-        match initialize(token.clone()).await {
+        match initialize_with(&server, &token).await.status {
             200 => break,
             401 if std::time::Instant::now() < deadline => {
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;

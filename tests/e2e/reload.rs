@@ -165,22 +165,11 @@ async fn wait_for_log(server: &bulkhead_testkit::Server, needle: &str) {
 
 #[tokio::test]
 async fn a_listen_stream_carries_list_changes_and_resource_updates() {
-    use bulkhead_testkit::{Cleanup, Server, TEST_IMAGE, docker, unique_name};
+    use bulkhead_testkit::{Cleanup, Server};
     use rmcp::model::{ProtocolVersion, ServerNotification, SubscriptionFilter};
 
     let mut cleanup = Cleanup::default();
-    let name = cleanup.container(&unique_name("listened"));
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        TEST_IMAGE,
-        "sh",
-        "-c",
-        "while true; do date +%s%N; sleep 1; done",
-    ])
-    .unwrap();
+    let name = cleanup.chatty_container("listened");
     let dir = tempfile::tempdir().unwrap();
     install(RELOAD_V1_WASM, dir.path(), "reload.wasm");
     // The default plugins (docker:// resources) and the watched folder, through a

@@ -103,7 +103,7 @@ impl Catalog {
     }
 
     /// Remembers a session to notify of changes (when changes can happen at all).
-    pub fn listen(&self, peer: Peer<RoleServer>) {
+    pub fn track_session(&self, peer: Peer<RoleServer>) {
         if !self.changes {
             return;
         }

@@ -168,7 +168,7 @@ impl ServerHandler for McpServer {
 
     async fn on_initialized(&self, context: NotificationContext<RoleServer>) {
         // Only an initialized session has a channel to tell of list changes.
-        self.catalog.listen(context.peer);
+        self.catalog.track_session(context.peer);
     }
 
     #[allow(deprecated)] // See transport::mcp_log.
@@ -275,23 +275,8 @@ impl ServerHandler for McpServer {
             .read_resource(&caller, &request.uri)
             .await
             .map_err(mcp_context::error)?;
-        let (catalog, uri, peer) = (Arc::clone(&self.catalog), request.uri.clone(), context.peer);
-        // Each re-read goes to whatever is served then: a reloaded plugin answers it.
-        let read = move || {
-            let (router, caller, uri) = (
-                catalog.current().router.clone(),
-                caller.clone(),
-                uri.clone(),
-            );
-            async move {
-                router
-                    .reread_resource(&caller, &uri)
-                    .await
-                    .ok()
-                    .map(|read| subscriptions::fingerprint(&read))
-            }
-        };
-        let uri = request.uri.clone();
+        let read = rereader(Arc::clone(&self.catalog), caller, request.uri.clone());
+        let (uri, peer) = (request.uri.clone(), context.peer);
         let notify = move || {
             let (peer, uri) = (peer.clone(), uri.clone());
             async move {
@@ -354,22 +339,7 @@ impl ServerHandler for McpServer {
                 .await
                 .ok()
                 .map(|read| subscriptions::fingerprint(&read));
-            let (catalog, caller, reread) =
-                (Arc::clone(&self.catalog), caller.clone(), uri.clone());
-            let read = move || {
-                let (router, caller, uri) = (
-                    catalog.current().router.clone(),
-                    caller.clone(),
-                    reread.clone(),
-                );
-                async move {
-                    router
-                        .reread_resource(&caller, &uri)
-                        .await
-                        .ok()
-                        .map(|read| subscriptions::fingerprint(&read))
-                }
-            };
+            let read = rereader(Arc::clone(&self.catalog), caller.clone(), uri.clone());
             let (sink, updated) = (sink.clone(), uri.clone());
             let notify = move || {
                 let (sink, uri) = (sink.clone(), updated.clone());
@@ -484,6 +454,31 @@ impl ServerHandler for McpServer {
                 None,
             )),
         }
+    }
+}
+
+/// What a watch of `uri` reads every poll: `uri` read again as `caller`, unaudited, from
+/// whatever is served then (a reloaded plugin answers it); the contents' fingerprint, or
+/// `None` when it cannot be read.
+fn rereader(
+    catalog: Arc<Catalog>,
+    caller: Caller,
+    uri: String,
+) -> impl Fn() -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<u64>> + Send>> + Send + 'static
+{
+    move || {
+        let (router, caller, uri) = (
+            Arc::clone(&catalog.current().router),
+            caller.clone(),
+            uri.clone(),
+        );
+        Box::pin(async move {
+            router
+                .reread_resource(&caller, &uri)
+                .await
+                .ok()
+                .map(|read| subscriptions::fingerprint(&read))
+        })
     }
 }
 

@@ -456,6 +456,24 @@ impl Cleanup {
         self.volumes.push(name.to_string());
         name.to_string()
     }
+
+    /// Runs a container named after `prefix` whose logs grow by a line every second
+    /// (a resource that keeps changing); its name.
+    pub fn chatty_container(&mut self, prefix: &str) -> String {
+        let name = self.container(&unique_name(prefix));
+        docker(&[
+            "run",
+            "-d",
+            "--name",
+            &name,
+            TEST_IMAGE,
+            "sh",
+            "-c",
+            "while true; do date +%s%N; sleep 1; done",
+        ])
+        .expect("the test image runs");
+        name
+    }
 }
 
 impl Drop for Cleanup {
