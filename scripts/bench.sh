@@ -22,11 +22,27 @@ if [ "${BULKHEAD_SKIP_ENGINE_SETUP:-0}" != 1 ]; then
     bash scripts/ensure-docker.sh
 fi
 bash scripts/ensure-test-images.sh
-bh_timed build cargo build --release -p bulkhead -p bulkhead-bench
+# Two builds, not one: built together, the driver's dependencies would unify features
+# with the server's and change the binary measured from the one the README builds.
+bh_timed build cargo build --release -p bulkhead
+bh_timed build-driver cargo build --release -p bulkhead-bench
 binary="$CARGO_TARGET_DIR/release/bulkhead"
 bh_timed bench "$CARGO_TARGET_DIR/release/bulkhead-bench" "$binary" "${1:-3}"
 
 # The two sections measured from outside: they need a container to inspect.
+# How much of host/link-order.txt the binary still defines: the list names functions
+# of one build, and edits or updates rename some (scripts/link-order.sh rewrites it).
+link_order_section() {
+    local listed found
+    listed="$(grep -c . host/link-order.txt)"
+    found="$(nm --defined-only "$1" | awk '{print $3}' | sort -u \
+        | comm -12 - <(sort -u host/link-order.txt) | wc -l)"
+    printf '## Link order\n\n'
+    printf 'The release build places the functions a serving session runs side by side '
+    printf '(host/link-order.txt; see host/build.rs). This binary defines %s of the %s listed ' "$found" "$listed"
+    printf '(%s%%); below 90%%, run `scripts/link-order.sh` to list them afresh.\n' "$((found * 100 / listed))"
+}
+
 sdk1_python="$(bash scripts/ensure-python-sdk.sh 1.30.0)"
 command -v perf >/dev/null 2>&1 || bh_apt_install_missing linux-perf
 target="bulkhead-bench-profile-$$"
@@ -37,5 +53,7 @@ trap 'docker rm -f "$target" >/dev/null 2>&1 || true' EXIT
     bh_timed schema-cost "$sdk1_python" bench/python/schema_cost.py "$binary" "$target" 200
     printf '\n'
     bh_timed profile python3 bench/python/profile.py "$binary" "$target" 1500
+    printf '\n'
+    link_order_section "$binary"
 } >>BENCHMARKS.md
 bh_log "wrote $BH_ROOT/BENCHMARKS.md"

@@ -27,6 +27,11 @@ const MAX_REPORTED_VIOLATIONS: usize = 5;
 const MAX_ARGUMENT_BYTES: usize = 256 << 10;
 /// A plugin's error message or hint is cut to this many bytes.
 const MAX_ERROR_TEXT: usize = 2048;
+/// Input or output up to this size (as JSON text) is checked on the async worker
+/// itself once its schema is compiled: that takes microseconds, less than handing it to
+/// the blocking pool, and a burst of calls would otherwise start a thread (a stack and a
+/// malloc arena that stay resident) for each call in flight.
+const INLINE_CHECK_BYTES: usize = 16 << 10;
 
 /// One tool as the router serves it.
 pub struct RoutedTool {
@@ -336,8 +341,9 @@ impl Router {
     }
 
     /// Gate, then — inside the plugin's call slot and deadline — validate the arguments,
-    /// run the tool and check its answer. Validation runs on the blocking pool: a large
-    /// input against a large schema must not stall the async workers.
+    /// run the tool and check its answer. Checking runs on the blocking pool when it may
+    /// be slow (a large input or output, or a schema still to compile): it must not stall
+    /// the async workers.
     async fn run(
         &self,
         caller: &Caller,
@@ -375,8 +381,11 @@ impl Router {
         let answer = self
             .within_slot(plugin, &what, |deadline| async move {
                 let (checked, index) = (Arc::clone(plugin), tool.index);
-                blocking(move || validate_arguments(&checked.manifest.tools[index], &arguments))
-                    .await??;
+                let quick = serialized.len() <= INLINE_CHECK_BYTES && tool.spec().compiled();
+                checking(quick, move || {
+                    validate_arguments(&checked.manifest.tools[index], &arguments)
+                })
+                .await??;
                 let call = CallContext {
                     tool: tool.spec().name.clone(),
                     allowed: tool.allowed,
@@ -390,7 +399,11 @@ impl Router {
                 let output = self.runtime.call(plugin, call, serialized).await?;
                 let (checked, index) = (Arc::clone(plugin), tool.index);
                 let limit = plugin.settings.limits.output_bytes;
-                blocking(move || {
+                let quick = output.attachments.is_empty()
+                    && output.text.len() + output.structured.as_ref().map_or(0, String::len)
+                        <= INLINE_CHECK_BYTES
+                    && tool.spec().compiled();
+                checking(quick, move || {
                     let spec = &checked.manifest.tools[index];
                     check_output(&checked.manifest.name, spec, output, limit)
                 })
@@ -401,10 +414,14 @@ impl Router {
     }
 }
 
-/// Runs CPU-bound checking on the blocking pool.
-async fn blocking<T: Send + 'static>(
+/// Runs checking here when it is `quick`, else on the blocking pool.
+async fn checking<T: Send + 'static>(
+    quick: bool,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> Result<T, ToolFailure> {
+    if quick {
+        return Ok(work());
+    }
     tokio::task::spawn_blocking(work).await.map_err(|err| {
         ToolFailure::new(
             ErrorCode::PluginFault,

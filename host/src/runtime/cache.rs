@@ -253,6 +253,12 @@ fn store_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> std::io::Result<()
         .tempfile_in(dir)?;
     file.write_all(bytes)?;
     file.as_file().sync_all()?;
+    // Drop the pages just written from the page cache: pages that are cached because
+    // they were written, not read, can be mapped in bigger pieces than a read fault
+    // brings in. Measured: a warm start right after the cold one had the diagnostics
+    // plugin's artifact resident whole (1.1 MiB); read back from disk, 0.2 MiB. Advice
+    // only: when it fails, the cache still works.
+    let _ = rustix::fs::fadvise(file.as_file(), 0, None, rustix::fs::Advice::DontNeed);
     file.persist(path).map_err(|err| err.error)?;
     Ok(())
 }

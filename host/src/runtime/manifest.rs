@@ -6,7 +6,7 @@
 //! characters and escapes, and tool names under `docker_` belong to built-in plugins:
 //! a third-party tool carries its own plugin's prefix, so it cannot pass for a built-in.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use jsonschema::Validator;
 use serde_json::{Map, Value};
@@ -51,8 +51,10 @@ pub struct ToolSpec {
     pub name: String,
     pub title: String,
     pub description: String,
-    pub input_schema: Map<String, Value>,
-    pub output_schema: Option<Map<String, Value>>,
+    /// Shared with the tool list served to clients: parsed schemas are most of the
+    /// host's heap after start, so there is one copy of each.
+    pub input_schema: Arc<Map<String, Value>>,
+    pub output_schema: Option<Arc<Map<String, Value>>>,
     input_validator: OnceLock<Result<Validator, String>>,
     output_validator: OnceLock<Result<Validator, String>>,
     pub declared: CapabilitySet,
@@ -81,6 +83,12 @@ impl ToolSpec {
             })
             .as_ref()
             .map_err(Clone::clone)
+    }
+
+    /// Whether both schemas are compiled (or failed to), so checking costs no compile.
+    pub fn compiled(&self) -> bool {
+        self.input_validator.get().is_some()
+            && (self.output_schema.is_none() || self.output_validator.get().is_some())
     }
 
     /// The compiled output schema, when the tool declares one; built like the input's.
@@ -232,8 +240,8 @@ pub fn validate(
             name: tool.name,
             title: clean_text(&tool.title, MAX_SHORT_TEXT_BYTES),
             description: clean_text(&tool.description, MAX_DESCRIPTION_BYTES),
-            input_schema,
-            output_schema,
+            input_schema: Arc::new(input_schema),
+            output_schema: output_schema.map(Arc::new),
             input_validator,
             output_validator,
             idempotent: tool.idempotent,

@@ -645,7 +645,7 @@ fn mask_host_codes(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn tool_names(plugin: &LoadedPlugin) -> Vec<(String, Option<Map>)> {
+    fn tool_names(plugin: &LoadedPlugin) -> Vec<(String, Option<Arc<Map>>)> {
         plugin
             .manifest
             .tools

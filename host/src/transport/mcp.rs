@@ -116,10 +116,10 @@ pub fn to_mcp_tool(tool: &RoutedTool) -> Tool {
     let mut mcp = Tool::new(
         spec.name.clone(),
         spec.description.clone(),
-        Arc::new(spec.input_schema.clone()),
+        Arc::clone(&spec.input_schema),
     );
     mcp.title = Some(spec.title.clone());
-    mcp.output_schema = spec.output_schema.clone().map(Arc::new);
+    mcp.output_schema = spec.output_schema.clone();
     mcp.annotations = Some(annotations);
     mcp
 }
