@@ -27,10 +27,11 @@ const MAX_REPORTED_VIOLATIONS: usize = 5;
 const MAX_ARGUMENT_BYTES: usize = 256 << 10;
 /// A plugin's error message or hint is cut to this many bytes.
 const MAX_ERROR_TEXT: usize = 2048;
-/// Input or output up to this size (as JSON text) is checked on the async worker
-/// itself once its schema is compiled: that takes microseconds, less than handing it to
-/// the blocking pool, and a burst of calls would otherwise start a thread (a stack and a
-/// malloc arena that stay resident) for each call in flight.
+/// A built-in tool's input or output up to this size (as JSON text) is checked on the
+/// async worker itself once its schema is compiled: that takes microseconds, less than
+/// handing it to the blocking pool, and a burst of calls would otherwise start a thread
+/// (a stack and a malloc arena that stay resident) for each call in flight. A plugin
+/// from disk writes its own schemas, and one made slow to check must not stall a worker.
 const INLINE_CHECK_BYTES: usize = 16 << 10;
 
 /// One tool as the router serves it.
@@ -51,6 +52,12 @@ impl RoutedTool {
 
     pub fn is_listed(&self) -> bool {
         self.refusal.is_none()
+    }
+
+    /// Whether a small input or output can be checked on the async worker: the schemas
+    /// are the host's own (built in) and already compiled.
+    fn checks_quickly(&self) -> bool {
+        self.plugin.builtin_grant.is_some() && self.spec().compiled()
     }
 
     /// What a call of this tool may use.
@@ -381,7 +388,7 @@ impl Router {
         let answer = self
             .within_slot(plugin, &what, |deadline| async move {
                 let (checked, index) = (Arc::clone(plugin), tool.index);
-                let quick = serialized.len() <= INLINE_CHECK_BYTES && tool.spec().compiled();
+                let quick = serialized.len() <= INLINE_CHECK_BYTES && tool.checks_quickly();
                 checking(quick, move || {
                     validate_arguments(&checked.manifest.tools[index], &arguments)
                 })
@@ -402,7 +409,7 @@ impl Router {
                 let quick = output.attachments.is_empty()
                     && output.text.len() + output.structured.as_ref().map_or(0, String::len)
                         <= INLINE_CHECK_BYTES
-                    && tool.spec().compiled();
+                    && tool.checks_quickly();
                 checking(quick, move || {
                     let spec = &checked.manifest.tools[index];
                     check_output(&checked.manifest.name, spec, output, limit)
