@@ -11,16 +11,11 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-CARGO_TARGET_DIR="$(bh_default_target_dir)"
-export CARGO_TARGET_DIR
-: "${BULKHEAD_WASM_TARGET_DIR:=$CARGO_TARGET_DIR/wasm-plugins}"
-export BULKHEAD_WASM_TARGET_DIR
+bh_export_target_dirs
 
 cd "$BH_ROOT"
 bash scripts/ensure-toolchain.sh
-if [ "${BULKHEAD_SKIP_ENGINE_SETUP:-0}" != 1 ]; then
-    bash scripts/ensure-docker.sh
-fi
+bh_ensure_engine
 bash scripts/ensure-test-images.sh
 # Two builds, not one: built together, the driver's dependencies would unify features
 # with the server's and change the binary measured from the one the README builds.
@@ -29,7 +24,6 @@ bh_timed build-driver cargo build --release -p bulkhead-bench
 binary="$CARGO_TARGET_DIR/release/bulkhead"
 bh_timed bench "$CARGO_TARGET_DIR/release/bulkhead-bench" "$binary" "${1:-3}"
 
-# The two sections measured from outside: they need a container to inspect.
 # How much of host/link-order.txt the binary still defines: the list names functions
 # of one build, and edits or updates rename some (scripts/link-order.sh rewrites it).
 link_order_section() {
@@ -40,9 +34,11 @@ link_order_section() {
     printf '## Link order\n\n'
     printf 'The release build places the functions a serving session runs side by side '
     printf '(host/link-order.txt; see host/build.rs). This binary defines %s of the %s listed ' "$found" "$listed"
+    # shellcheck disable=SC2016 # the backquotes are Markdown, not a command
     printf '(%s%%); below 90%%, run `scripts/link-order.sh` to list them afresh.\n' "$((found * 100 / listed))"
 }
 
+# The two sections measured from outside: they need a container to inspect.
 sdk1_python="$(bash scripts/ensure-python-sdk.sh 1.30.0)"
 command -v perf >/dev/null 2>&1 || bh_apt_install_missing linux-perf
 target="bulkhead-bench-profile-$$"

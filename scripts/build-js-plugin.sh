@@ -135,14 +135,7 @@ fi
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
-if [ -d "$src/wit/deps" ]; then
-    wit="$src/wit"
-else
-    wit="$tmp/wit"
-    mkdir -p "$wit/deps/bulkhead-plugin"
-    cp -R "$src/wit/." "$wit/"
-    cp "$BH_ROOT"/wit/*.wit "$wit/deps/bulkhead-plugin/"
-fi
+wit="$(bh_plugin_wit_dir "$src" "$tmp")"
 
 # --- the cache key ---------------------------------------------------------------------
 

@@ -92,14 +92,7 @@ mkdir -p "$app"
 (cd "$src" && find -L . \( -name '.*' ! -name . -o -name __pycache__ \) -prune \
     -o -type f ! -name '*.pyc' ! -name '*.wasm' ! -name '*.md' -exec cp --parents -t "$app" {} +)
 
-if [ -d "$app/wit/deps" ]; then
-    wit="$app/wit"
-else
-    wit="$tmp/wit"
-    mkdir -p "$wit/deps/bulkhead-plugin"
-    cp -R "$app/wit/." "$wit/"
-    cp "$BH_ROOT"/wit/*.wit "$wit/deps/bulkhead-plugin/"
-fi
+wit="$(bh_plugin_wit_dir "$app" "$tmp")"
 
 # --- the cache key ---------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ bh_is_root() {
     [ "$(id -u)" -eq 0 ]
 }
 
-# The target directory shared by test.sh and serve.sh: CARGO_TARGET_DIR when set (made
+# The target directory shared by the scripts here: CARGO_TARGET_DIR when set (made
 # absolute), else a cache outside the clone, so a fresh clone on a machine that built
 # before builds incrementally.
 bh_default_target_dir() {
@@ -40,6 +40,39 @@ bh_default_target_dir() {
         *) dir="$PWD/$dir" ;;
     esac
     printf '%s\n' "$dir"
+}
+
+# Exports CARGO_TARGET_DIR (see bh_default_target_dir) and BULKHEAD_WASM_TARGET_DIR.
+# Plugins are compiled to wasm by build scripts; one wasm target directory is shared
+# between the clippy, test and release builds instead of one per build-script output
+# directory.
+bh_export_target_dirs() {
+    CARGO_TARGET_DIR="$(bh_default_target_dir)"
+    export CARGO_TARGET_DIR
+    : "${BULKHEAD_WASM_TARGET_DIR:=$CARGO_TARGET_DIR/wasm-plugins}"
+    export BULKHEAD_WASM_TARGET_DIR
+}
+
+# Makes sure of a Docker engine, unless BULKHEAD_SKIP_ENGINE_SETUP=1.
+bh_ensure_engine() {
+    if [ "${BULKHEAD_SKIP_ENGINE_SETUP:-0}" != 1 ]; then
+        bash "$BH_ROOT/scripts/ensure-docker.sh"
+    fi
+}
+
+# Prints the WIT directory a plugin project ($1) builds against: its own `wit/` when it
+# carries `wit/deps`, else a copy under the scratch folder $2 with this repository's
+# package added as the `bulkhead-plugin` dependency.
+bh_plugin_wit_dir() {
+    local project="$1" scratch="$2"
+    if [ -d "$project/wit/deps" ]; then
+        printf '%s\n' "$project/wit"
+        return
+    fi
+    mkdir -p "$scratch/wit/deps/bulkhead-plugin" \
+        && cp -R "$project/wit/." "$scratch/wit/" \
+        && cp "$BH_ROOT"/wit/*.wit "$scratch/wit/deps/bulkhead-plugin/" \
+        && printf '%s\n' "$scratch/wit"
 }
 
 # True when every named Debian package is installed.

@@ -4,24 +4,20 @@
 # the kernel maps a binary in 64 KiB windows, so scattered hot code keeps most of the
 # binary resident. Run it after changing dependencies, or when BENCHMARKS.md reports
 # that few of the listed functions are still found in the binary. It needs valgrind
-# (installed if missing) and a Docker engine, and takes about four minutes, most of it
-# compiling the plugins once under valgrind (kept in a cache outside the clone).
+# (installed if missing) and a Docker engine, and takes about a minute after the release
+# build, most of it compiling the plugins once under valgrind (kept in a cache outside
+# the clone).
 #
 #   scripts/link-order.sh
 set -euo pipefail
 # shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-CARGO_TARGET_DIR="$(bh_default_target_dir)"
-export CARGO_TARGET_DIR
-: "${BULKHEAD_WASM_TARGET_DIR:=$CARGO_TARGET_DIR/wasm-plugins}"
-export BULKHEAD_WASM_TARGET_DIR
+bh_export_target_dirs
 
 cd "$BH_ROOT"
 bash scripts/ensure-toolchain.sh
-if [ "${BULKHEAD_SKIP_ENGINE_SETUP:-0}" != 1 ]; then
-    bash scripts/ensure-docker.sh
-fi
+bh_ensure_engine
 bash scripts/ensure-test-images.sh
 command -v valgrind >/dev/null 2>&1 || bh_apt_install_missing valgrind
 # The binary the README's command builds: the names in the list must be its names.

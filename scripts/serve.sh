@@ -18,17 +18,10 @@ exec 3>&1 1>&2
 # shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-CARGO_TARGET_DIR="$(bh_default_target_dir)"
-export CARGO_TARGET_DIR
-# Plugins are compiled to wasm by build scripts; share their target directory between
-# the test, clippy and release builds instead of one per build-script output directory.
-: "${BULKHEAD_WASM_TARGET_DIR:=$CARGO_TARGET_DIR/wasm-plugins}"
-export BULKHEAD_WASM_TARGET_DIR
+bh_export_target_dirs
 
 bash "$BH_ROOT/scripts/ensure-toolchain.sh"
-if [ "${BULKHEAD_SKIP_ENGINE_SETUP:-0}" != 1 ]; then
-    bash "$BH_ROOT/scripts/ensure-docker.sh"
-fi
+bh_ensure_engine
 # A tiny image to try the server with; not needed to serve, so only a warning on failure.
 bash "$BH_ROOT/scripts/ensure-test-images.sh" \
     || bh_log "warning: could not build the bulkhead-test/busybox image; serving anyway"

@@ -26,12 +26,7 @@ set -euo pipefail
 # shellcheck source=SCRIPTDIR/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-CARGO_TARGET_DIR="$(bh_default_target_dir)"
-export CARGO_TARGET_DIR
-# Plugins are compiled to wasm by build scripts; share their target directory between
-# the clippy, test and release builds instead of one per build-script output directory.
-: "${BULKHEAD_WASM_TARGET_DIR:=$CARGO_TARGET_DIR/wasm-plugins}"
-export BULKHEAD_WASM_TARGET_DIR
+bh_export_target_dirs
 
 cd "$BH_ROOT"
 bh_log "workspace $BH_ROOT, target dir $CARGO_TARGET_DIR"

@@ -407,8 +407,7 @@ impl Router {
                 let (checked, index) = (Arc::clone(plugin), tool.index);
                 let limit = plugin.settings.limits.output_bytes;
                 let quick = output.attachments.is_empty()
-                    && output.text.len() + output.structured.as_ref().map_or(0, String::len)
-                        <= INLINE_CHECK_BYTES
+                    && output.text_bytes() <= INLINE_CHECK_BYTES
                     && tool.checks_quickly();
                 checking(quick, move || {
                     let spec = &checked.manifest.tools[index];
@@ -589,6 +588,7 @@ fn check_output(
     output: crate::runtime::PluginOutput,
     limit: usize,
 ) -> Answer {
+    let text_bytes = output.text_bytes();
     let attachments = match attachments::checked(output.attachments) {
         Ok(attachments) => attachments,
         Err(reason) => {
@@ -598,9 +598,7 @@ fn check_output(
             ));
         }
     };
-    let size = output.text.len()
-        + output.structured.as_ref().map_or(0, String::len)
-        + attachments.iter().map(Attachment::size).sum::<usize>();
+    let size = text_bytes + attachments.iter().map(Attachment::size).sum::<usize>();
     if size > limit {
         return Answer::Failure(ToolFailure::new(
             ErrorCode::PluginFault,

@@ -161,6 +161,13 @@ pub struct PluginOutput {
     pub attachments: Vec<crate::bindings::tools::Attachment>,
 }
 
+impl PluginOutput {
+    /// Bytes of text and structured content, attachments aside.
+    pub fn text_bytes(&self) -> usize {
+        self.text.len() + self.structured.as_ref().map_or(0, String::len)
+    }
+}
+
 pub struct Runtime {
     engine: Engine,
     linker: Linker<CallState>,
