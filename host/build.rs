@@ -38,6 +38,31 @@ fn main() {
             .collect();
         println!("cargo:rustc-env=BULKHEAD_PLUGIN_{key}_SHA256={digest}");
     }
+    wit_digest(&root.join("wit"));
+}
+
+/// A digest of the WIT contract the host links plugins against. A plugin's cached
+/// imports and manifests carry it, so a host built from another contract asks the
+/// plugin again (and links it at load) even when its version number is the same.
+fn wit_digest(dir: &std::path::Path) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("reading the wit folder")
+        .map(|entry| entry.expect("listing the wit folder").path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "wit"))
+        .collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for path in files {
+        hasher.update(path.file_name().unwrap().as_encoded_bytes());
+        hasher.update(std::fs::read(&path).expect("reading a wit file"));
+    }
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    println!("cargo:rustc-env=BULKHEAD_WIT_SHA256={digest}");
 }
 
 /// The release binary is linked with the functions a serving session runs side by side

@@ -152,7 +152,61 @@ async fn second_start_loads_compiled_plugins_from_the_cache() {
     let second = start(ServerOptions::default().cache_dir(cache.path())).await;
     second.tools().await.unwrap();
     assert!(second.stderr().contains("cache=Hit"), "{}", second.stderr());
+    // Warm, no plugin's code is mapped until it is called.
+    assert!(
+        second.stderr().contains("linked=false") && !second.stderr().contains("linked=true"),
+        "{}",
+        second.stderr()
+    );
+    let answer = second.call("docker_list_containers", json!({})).await;
+    assert!(!answer.is_error(), "{}", answer.text());
+    assert!(
+        second.stderr().contains("compiled=false elapsed_ms"),
+        "{}",
+        second.stderr()
+    );
     second.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_artifact_damaged_after_a_warm_start_is_compiled_again_on_the_first_call() {
+    let cache = tempfile::tempdir().unwrap();
+    let first = start(ServerOptions::default().cache_dir(cache.path())).await;
+    first.tools().await.unwrap();
+    first.stop().await.unwrap();
+
+    let second = start(ServerOptions::default().cache_dir(cache.path())).await;
+    // Damaged in place, so the very file the start checked is the one that went bad.
+    for entry in walk(cache.path()) {
+        if entry.extension().is_some_and(|ext| ext == "cwasm") {
+            std::fs::write(&entry, b"damaged").unwrap();
+        }
+    }
+    let answer = second.call("docker_list_containers", json!({})).await;
+    assert!(!answer.is_error(), "{}", answer.text());
+    assert!(
+        second.stderr().contains("compiled=true"),
+        "{}",
+        second.stderr()
+    );
+    // The same session keeps serving from the code it compiled.
+    let again = second.call("docker_list_containers", json!({})).await;
+    assert!(!again.is_error(), "{}", again.text());
+    second.stop().await.unwrap();
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
 
 #[tokio::test]

@@ -14,7 +14,7 @@
 use std::collections::hash_map::DefaultHasher;
 use std::fs;
 use std::hash::{Hash, Hasher};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, Write};
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
@@ -66,37 +66,53 @@ impl ComponentCache {
         wasm: &[u8],
         digest: &str,
     ) -> wasmtime::Result<(Component, CacheOutcome)> {
-        let Some(dir) = &self.dir else {
-            return Ok((
-                Component::from_binary(engine, wasm)?,
-                CacheOutcome::Uncached,
-            ));
-        };
-        let path = dir.join(format!("{digest}.cwasm"));
-        let trusted = trusted_dir(dir);
-        if let Err(reason) = &trusted {
+        let artifact = self.open_artifact(digest);
+        self.load_opened(engine, wasm, digest, artifact)
+    }
+
+    /// The compiled artifact of the component `digest`, open, when the cache holds one
+    /// it trusts; why not is logged. Nothing is mapped yet: see [`deserialize_artifact`].
+    pub(super) fn open_artifact(&self, digest: &str) -> Option<fs::File> {
+        let dir = self.dir.as_deref()?;
+        if let Err(reason) = trusted_dir(dir) {
             tracing::warn!(dir = %dir.display(), "component cache not trusted, compiling instead: {reason}");
+            return None;
         }
-        if trusted.is_ok() {
-            match open_own_artifact(&path) {
-                Ok(Some(file)) => match deserialize_open_file(engine, &file) {
-                    Ok(component) => return Ok((component, CacheOutcome::Hit)),
-                    Err(err) => {
-                        tracing::warn!(path = %path.display(), "ignoring unusable cache entry: {err:#}")
-                    }
-                },
-                Ok(None) => {}
-                Err(reason) => {
-                    tracing::warn!(path = %path.display(), "ignoring cache entry: {reason}")
+        let path = artifact_path(dir, digest);
+        match open_own_artifact(&path) {
+            Ok(found) => found,
+            Err(reason) => {
+                tracing::warn!(path = %path.display(), "ignoring cache entry: {reason}");
+                None
+            }
+        }
+    }
+
+    /// Loads `artifact` (from [`ComponentCache::open_artifact`]) or, when there is none
+    /// or it does not load, compiles `wasm` and stores the result in its place.
+    pub(super) fn load_opened(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        digest: &str,
+        artifact: Option<fs::File>,
+    ) -> wasmtime::Result<(Component, CacheOutcome)> {
+        if let Some(file) = artifact {
+            match deserialize_artifact(engine, &file) {
+                Ok(component) => return Ok((component, CacheOutcome::Hit)),
+                Err(err) => {
+                    tracing::warn!(digest = %&digest[..digest.len().min(12)], "ignoring unusable cache entry: {err:#}")
                 }
             }
         }
         let compiled = engine.precompile_component(wasm)?;
         let component = deserialize_bytes(engine, &compiled)?;
-        if trusted.is_err() {
+        // Only a folder that passes the trust check now is written to (untrusted, it
+        // was reported when the artifact was looked for).
+        let Some(dir) = self.dir.as_deref().filter(|dir| trusted_dir(dir).is_ok()) else {
             return Ok((component, CacheOutcome::Uncached));
-        }
-        match store_atomically(dir, &path, &compiled) {
+        };
+        match store_atomically(dir, &artifact_path(dir, digest), &compiled) {
             Ok(()) => Ok((component, CacheOutcome::Stored)),
             Err(err) => {
                 tracing::warn!(dir = %dir.display(), "component cache not writable, compiling on every start: {err}");
@@ -106,9 +122,9 @@ impl ComponentCache {
     }
 
     /// The manifests cached for the component `digest`, if a trusted, whole file of
-    /// this host's holds them. Only asked after the artifact itself was a cache hit,
-    /// so the folder has just passed the trust check.
-    pub(super) fn manifests(&self, digest: &str) -> Option<super::manifest_cache::RawManifests> {
+    /// this host's holds them. Only asked once the artifact itself was found and
+    /// opened, so the folder has just passed the trust check.
+    pub(super) fn manifests(&self, digest: &str) -> Option<super::manifest_cache::Cached> {
         let path = super::manifest_cache::path(self.dir.as_deref()?, digest);
         let outcome = open_own_artifact(&path).and_then(|file| match file {
             Some(file) => super::manifest_cache::read(&file).map(Some),
@@ -132,6 +148,11 @@ impl ComponentCache {
             tracing::warn!(path = %path.display(), "cannot cache the plugin's manifest: {err}");
         }
     }
+}
+
+/// Where the artifact of the component `digest` is kept in the engine folder `dir`.
+fn artifact_path(dir: &Path, digest: &str) -> PathBuf {
+    dir.join(format!("{digest}.cwasm"))
 }
 
 /// The running process's effective user: the only owner a trusted cache file may have.
@@ -217,7 +238,10 @@ fn open_own_artifact(path: &Path) -> Result<Option<fs::File>, String> {
 /// the cache path now. Without `/proc`, or on a file system that cannot map, the bytes
 /// are read instead.
 #[allow(unsafe_code)]
-fn deserialize_open_file(engine: &Engine, file: &fs::File) -> wasmtime::Result<Component> {
+pub(super) fn deserialize_artifact(
+    engine: &Engine,
+    file: &fs::File,
+) -> wasmtime::Result<Component> {
     use std::os::fd::AsRawFd;
     let by_descriptor = PathBuf::from(format!("/proc/self/fd/{}", file.as_raw_fd()));
     if by_descriptor.exists() {
@@ -228,8 +252,9 @@ fn deserialize_open_file(engine: &Engine, file: &fs::File) -> wasmtime::Result<C
             Err(err) => tracing::debug!("cannot map the artifact, reading it: {err:#}"),
         }
     }
-    // The mapping opened its own descriptor, so this one still reads from the start.
+    // From the start: a duplicate of this descriptor may have been read before.
     let mut bytes = Vec::new();
+    (&*file).seek(std::io::SeekFrom::Start(0))?;
     (&*file).read_to_end(&mut bytes)?;
     deserialize_bytes(engine, &bytes)
 }
@@ -238,7 +263,7 @@ fn deserialize_open_file(engine: &Engine, file: &fs::File) -> wasmtime::Result<C
 fn deserialize_bytes(engine: &Engine, compiled: &[u8]) -> wasmtime::Result<Component> {
     // SAFETY: `compiled` comes straight from `Engine::precompile_component` on this
     // engine, or from a cache file that only this user could have written (checked by
-    // `trusted_dir` and `read_own_artifact`) in a folder that pins the engine's
+    // `trusted_dir` and `open_own_artifact`) in a folder that pins the engine's
     // compatibility hash; wasmtime still checks the header and version.
     unsafe { Component::deserialize(engine, compiled) }
 }
@@ -296,11 +321,7 @@ mod tests {
     }
 
     fn artifact(cache: &ComponentCache, wasm: &[u8]) -> PathBuf {
-        cache
-            .dir
-            .as_ref()
-            .unwrap()
-            .join(format!("{}.cwasm", digest(wasm)))
+        artifact_path(cache.dir.as_ref().unwrap(), &digest(wasm))
     }
 
     #[test]

@@ -51,10 +51,8 @@ pub struct ToolSpec {
     pub name: String,
     pub title: String,
     pub description: String,
-    /// Shared with the tool list served to clients: parsed schemas are most of the
-    /// host's heap after start, so there is one copy of each.
-    pub input_schema: Arc<Map<String, Value>>,
-    pub output_schema: Option<Arc<Map<String, Value>>>,
+    pub input_schema: Schema,
+    pub output_schema: Option<Schema>,
     input_validator: OnceLock<Result<Validator, String>>,
     output_validator: OnceLock<Result<Validator, String>>,
     pub declared: CapabilitySet,
@@ -71,6 +69,30 @@ impl std::fmt::Debug for ToolSpec {
     }
 }
 
+/// A checked schema, kept as compact JSON text. Parsed, the default plugins' schemas took
+/// 850 KB of heap, six times their text and most of the host's heap after start, while
+/// the host needs them parsed only to compile each once and to answer `tools/list`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schema(Arc<str>);
+
+impl Schema {
+    fn of(object: &Map<String, Value>) -> Self {
+        Schema(Arc::from(
+            serde_json::to_string(object).expect("JSON values always serialise"),
+        ))
+    }
+
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+
+    /// The schema as a JSON object. The text was written from one by serde_json, so it
+    /// reads back; were it ever not to, the empty object is what a client would get.
+    pub fn object(&self) -> Map<String, Value> {
+        serde_json::from_str(&self.0).unwrap_or_default()
+    }
+}
+
 impl ToolSpec {
     /// The compiled input schema. Built at load when the plugin was asked for its
     /// manifest, or on first use when the manifest came from the cache (where it was
@@ -79,7 +101,8 @@ impl ToolSpec {
     pub fn input_validator(&self) -> Result<&Validator, String> {
         self.input_validator
             .get_or_init(|| {
-                compile(&self.name, "input schema", &self.input_schema).map_err(|e| e.to_string())
+                compile(&self.name, "input schema", self.input_schema.object())
+                    .map_err(|e| e.to_string())
             })
             .as_ref()
             .map_err(Clone::clone)
@@ -97,7 +120,7 @@ impl ToolSpec {
         Some(
             self.output_validator
                 .get_or_init(|| {
-                    compile(&self.name, "output schema", schema).map_err(|e| e.to_string())
+                    compile(&self.name, "output schema", schema.object()).map_err(|e| e.to_string())
                 })
                 .as_ref()
                 .map_err(Clone::clone),
@@ -225,9 +248,11 @@ pub fn validate(
         };
         let input_validator = OnceLock::new();
         let output_validator = OnceLock::new();
+        let input_text = Schema::of(&input_schema);
+        let output_text = output_schema.as_ref().map(Schema::of);
         if when == Compile::AtLoad {
-            let _ = input_validator.set(Ok(compile(&tool.name, "input schema", &input_schema)?));
-            if let Some(schema) = &output_schema {
+            let _ = input_validator.set(Ok(compile(&tool.name, "input schema", input_schema)?));
+            if let Some(schema) = output_schema {
                 let _ = output_validator.set(Ok(compile(&tool.name, "output schema", schema)?));
             }
         }
@@ -240,8 +265,8 @@ pub fn validate(
             name: tool.name,
             title: clean_text(&tool.title, MAX_SHORT_TEXT_BYTES),
             description: clean_text(&tool.description, MAX_DESCRIPTION_BYTES),
-            input_schema: Arc::new(input_schema),
-            output_schema: output_schema.map(Arc::new),
+            input_schema: input_text,
+            output_schema: output_text,
             input_validator,
             output_validator,
             idempotent: tool.idempotent,
@@ -316,7 +341,7 @@ fn parse_schema(
 fn compile(
     tool: &str,
     what: &'static str,
-    schema: &Map<String, Value>,
+    schema: Map<String, Value>,
 ) -> Result<Validator, ManifestError> {
     // The `regex` engine matches in linear time: a plugin's `pattern` (or an agent's
     // input against it) cannot make the host backtrack for seconds. Patterns that need
@@ -327,7 +352,7 @@ fn compile(
                 .size_limit(MAX_PATTERN_BYTES)
                 .dfa_size_limit(MAX_PATTERN_BYTES),
         )
-        .build(&Value::Object(schema.clone()))
+        .build(&Value::Object(schema))
         .map_err(|err| ManifestError::Schema {
             tool: tool.into(),
             what,

@@ -1,13 +1,16 @@
-//! A plugin's raw manifests, kept beside its compiled artifact, so a warm start does not
-//! instantiate every plugin just to ask what it offers.
+//! A plugin's raw manifests and import names, kept beside its compiled artifact, so a
+//! warm start neither instantiates every plugin to ask what it offers nor maps its code
+//! to read what it imports: the code is linked on the plugin's first call.
 //!
 //! `get-manifest` and `get-context-manifest` take no input and run with no capability,
-//! so their answer is a function of the component's bytes: the file is keyed by the
-//! same digest as the artifact and lives in the same trusted folder. What is cached is
+//! and the imports are part of the component's type, so all of it is a function of the
+//! component's bytes: the file is keyed by the same digest as the artifact and lives in
+//! the same trusted folder. What is cached is
 //! the plugin's own answer, before validation; every load validates it again, so a
 //! newer host's stricter rules still apply. The host version is part of the file, and
 //! a file from another version, a damaged file, or one that fails the folder's
-//! ownership rule is ignored and the plugin asked again.
+//! ownership rule is ignored and the plugin asked again. The import names are checked
+//! against this host's rules on every load too.
 //!
 //! The file format is this module's own records, not serde on the WIT bindings:
 //! deriving serde for every WIT type would grow the binary for four records' sake.
@@ -20,17 +23,30 @@ use crate::bindings::{context, tools};
 use crate::capabilities::Capability;
 
 /// Bumped when the layout below changes; the host version alone would miss a rebuild.
-const FORMAT: u32 = 1;
+const FORMAT: u32 = 2;
+
+/// The digest of the WIT contract this host was built from.
+const WIT: &str = env!("BULKHEAD_WIT_SHA256");
 
 /// What a plugin answered to `get-manifest` and, when it exports `context`,
 /// `get-context-manifest`.
 pub(super) type RawManifests = (tools::Manifest, Option<context::ContextManifest>);
+
+/// What one file keeps for a component.
+pub(super) struct Cached {
+    pub manifests: RawManifests,
+    /// The names the component imports, as its type lists them.
+    pub imports: Vec<String>,
+}
 
 #[derive(Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CachedManifests {
     format: u32,
     host: String,
+    /// The WIT contract's digest (build.rs): development builds share a version.
+    wit: String,
+    imports: Vec<String>,
     name: String,
     version: String,
     description: String,
@@ -87,8 +103,8 @@ pub(super) fn path(dir: &Path, digest: &str) -> PathBuf {
 
 /// The cached answer, if it is this host's and whole. `file` was opened and checked by
 /// the artifact rule.
-pub(super) fn read(file: &std::fs::File) -> Result<RawManifests, String> {
-    let cached: CachedManifests =
+pub(super) fn read(file: &std::fs::File) -> Result<Cached, String> {
+    let mut cached: CachedManifests =
         serde_json::from_reader(std::io::BufReader::new(file)).map_err(|err| err.to_string())?;
     if cached.format != FORMAT || cached.host != env!("CARGO_PKG_VERSION") {
         return Err(format!(
@@ -98,15 +114,24 @@ pub(super) fn read(file: &std::fs::File) -> Result<RawManifests, String> {
             env!("CARGO_PKG_VERSION")
         ));
     }
-    from_cached(cached)
+    if cached.wit != WIT {
+        return Err("written by a host built from another WIT contract".into());
+    }
+    let imports = std::mem::take(&mut cached.imports);
+    Ok(Cached {
+        manifests: from_cached(cached)?,
+        imports,
+    })
 }
 
-/// The bytes to store for a plugin's answer.
-pub(super) fn encode(manifests: &RawManifests) -> Vec<u8> {
+/// The bytes to store for a plugin's answer and its import names.
+pub(super) fn encode(manifests: &RawManifests, imports: &[String]) -> Vec<u8> {
     let (manifest, context) = manifests;
     let cached = CachedManifests {
         format: FORMAT,
         host: env!("CARGO_PKG_VERSION").to_string(),
+        wit: WIT.to_string(),
+        imports: imports.to_vec(),
         name: manifest.name.clone(),
         version: manifest.version.clone(),
         description: manifest.description.clone(),
@@ -281,16 +306,22 @@ mod tests {
         )
     }
 
-    fn through_a_file(bytes: &[u8]) -> Result<RawManifests, String> {
+    fn through_a_file(bytes: &[u8]) -> Result<Cached, String> {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.json");
         std::fs::write(&path, bytes).unwrap();
         read(&std::fs::File::open(&path).unwrap())
     }
 
+    fn encoded() -> Vec<u8> {
+        encode(&sample(), &["bulkhead:plugin/containers@0.1.0".to_string()])
+    }
+
     #[test]
     fn an_answer_round_trips() {
-        let (manifest, context) = through_a_file(&encode(&sample())).unwrap();
+        let cached = through_a_file(&encoded()).unwrap();
+        assert_eq!(cached.imports, ["bulkhead:plugin/containers@0.1.0"]);
+        let (manifest, context) = cached.manifests;
         assert_eq!(manifest.tools[0].name, "probe_state");
         assert_eq!(
             manifest.tools[0].capabilities,
@@ -306,14 +337,33 @@ mod tests {
 
     #[test]
     fn another_host_version_or_a_damaged_file_is_not_used() {
-        let mut value: serde_json::Value = serde_json::from_slice(&encode(&sample())).unwrap();
+        let mut value: serde_json::Value = serde_json::from_slice(&encoded()).unwrap();
         value["host"] = "0.0.0-other".into();
         let other = serde_json::to_vec(&value).unwrap();
-        assert!(through_a_file(&other).unwrap_err().contains("0.0.0-other"));
+        assert!(
+            through_a_file(&other)
+                .err()
+                .unwrap()
+                .contains("0.0.0-other")
+        );
         assert!(through_a_file(b"{\"format\":1").is_err());
         value["host"] = env!("CARGO_PKG_VERSION").into();
+        value["wit"] = "0".repeat(64).into();
+        let other_contract = serde_json::to_vec(&value).unwrap();
+        assert!(
+            through_a_file(&other_contract)
+                .err()
+                .unwrap()
+                .contains("WIT contract")
+        );
+        value["wit"] = WIT.into();
         value["tools"][0]["capabilities"][0] = "root-shell".into();
         let unknown = serde_json::to_vec(&value).unwrap();
-        assert!(through_a_file(&unknown).unwrap_err().contains("root-shell"));
+        assert!(
+            through_a_file(&unknown)
+                .err()
+                .unwrap()
+                .contains("root-shell")
+        );
     }
 }

@@ -2,6 +2,7 @@
 //! the capability interfaces, and runs each tool call in a fresh, limited instance.
 
 mod cache;
+mod code;
 pub mod context_manifest;
 mod engine;
 mod invocation;
@@ -17,7 +18,7 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use tokio::sync::Semaphore;
-use wasmtime::component::{HasSelf, InstancePre, Linker};
+use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Engine, Store};
 
 pub use cache::{CacheOutcome, digest};
@@ -39,7 +40,6 @@ use crate::policy::{PluginSettings, Scope};
 use crate::progress::{ProgressReporter, ProgressSink};
 use cache::ComponentCache;
 use engine::EpochTicker;
-use invocation::Exports;
 
 /// Where a plugin's bytes came from.
 #[derive(Debug, Clone)]
@@ -73,8 +73,7 @@ pub struct LoadedPlugin {
     /// The operator's scope, argument rules and limits for this plugin.
     pub settings: PluginSettings,
     name: Arc<str>,
-    pre: InstancePre<CallState>,
-    exports: Exports,
+    code: code::Code,
     /// Calls that may run at once (`settings.limits.concurrent_calls_per_plugin`).
     permits: Semaphore,
     /// Calls waiting for a permit now.
@@ -226,43 +225,49 @@ impl Runtime {
         &self.activity
     }
 
-    /// Compiles, links and asks a plugin for its manifest.
+    /// Compiles (or maps from the cache), links and asks a plugin for its manifest. On a
+    /// warm start, when the cache holds both its artifact and its manifests, the code
+    /// is only checked here and linked on the plugin's first call (see `code`).
     pub async fn load(&self, source: PluginSource) -> anyhow::Result<LoadedPlugin> {
         let digest = source.digest.clone();
         let started = Instant::now();
-        let (component, cache) = self
-            .cache
-            .load(&self.engine, &source.wasm, &digest)
-            .map_err(wasm_error)
-            .context("not a valid wasm32-wasip2 component")?;
-
-        let Imports { requested, foreign } = imports_of(&self.engine, &component);
-        if !foreign.is_empty() {
-            anyhow::bail!(
-                "imports interfaces this host does not provide: {}",
-                foreign.join(", ")
-            );
-        }
-        let pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(wasm_error)
-            .context("cannot link the component against bulkhead:plugin@0.1.0")?;
-        let exports = Exports::find(&pre)?;
-
+        let bytes = code::Bytes::of(&source);
+        let artifact = self.cache.open_artifact(&digest);
         // A cached answer only stands beside a cached artifact: both are keyed by the
         // digest and live in the same trusted folder.
-        let cached = match cache {
-            CacheOutcome::Hit => self.cache.manifests(&digest),
-            _ => None,
-        };
+        let cached = artifact
+            .as_ref()
+            .and_then(|_| self.cache.manifests(&digest));
         let manifest_cached = cached.is_some();
-        let answer = match cached {
-            Some(answer) => answer,
-            None => self.fetch_manifests(&pre, &exports).await?,
+        let (code, cache, requested, answer, to_cache) = match (artifact, cached) {
+            (Some(artifact), Some(cached)) => (
+                code::Code::on_first_call(artifact, bytes),
+                CacheOutcome::Hit,
+                check_imports(&cached.imports)?,
+                cached.manifests,
+                None,
+            ),
+            (artifact, _) => {
+                let (component, cache) = self
+                    .cache
+                    .load_opened(&self.engine, &source.wasm, &digest, artifact)
+                    .map_err(wasm_error)
+                    .context("not a valid wasm32-wasip2 component")?;
+                let imports = import_names(&self.engine, &component);
+                let requested = check_imports(&imports)?;
+                let linked = self.link(&component)?;
+                let answer = self.fetch_manifests(&linked).await?;
+                let to_cache = (cache != CacheOutcome::Uncached)
+                    .then(|| manifest_cache::encode(&answer, &imports));
+                (
+                    code::Code::linked(linked, bytes),
+                    cache,
+                    requested,
+                    answer,
+                    to_cache,
+                )
+            }
         };
-        let to_cache = (!manifest_cached && cache != CacheOutcome::Uncached)
-            .then(|| manifest_cache::encode(&answer));
         let (raw, raw_context) = answer;
         let origin = if source.builtin_grant.is_some() {
             manifest::Origin::Builtin
@@ -311,6 +316,7 @@ impl Runtime {
             cache = ?cache,
             manifest_cached,
             requested = %requested,
+            linked = code.is_linked(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "plugin loaded"
         );
@@ -332,8 +338,7 @@ impl Runtime {
             profile: source.profile,
             cache,
             manifest_cached,
-            pre,
-            exports,
+            code,
             permits: Semaphore::new(self.limits.concurrent_calls_per_plugin),
             queued: AtomicUsize::new(0),
         })
@@ -343,8 +348,7 @@ impl Runtime {
     /// one instance.
     async fn fetch_manifests(
         &self,
-        pre: &InstancePre<CallState>,
-        exports: &Exports,
+        linked: &code::Linked,
     ) -> anyhow::Result<manifest_cache::RawManifests> {
         let access = CallAccess {
             plugin: Arc::from("(loading)"),
@@ -368,8 +372,8 @@ impl Runtime {
         };
         let mut store = self.new_store(access, self.limits.memory_bytes, &[]);
         let call = async {
-            let instance = pre.instantiate_async(&mut store).await?;
-            exports.manifests(&mut store, &instance).await
+            let instance = linked.pre.instantiate_async(&mut store).await?;
+            linked.exports.manifests(&mut store, &instance).await
         };
         match tokio::time::timeout(self.limits.call_timeout, call).await {
             Ok(Ok(manifests)) => Ok(manifests),
@@ -457,10 +461,11 @@ impl Runtime {
             client_requests_left: crate::services::MAX_CLIENT_REQUESTS_PER_CALL,
         };
         let memory_bytes = settings.limits.memory_bytes;
+        let linked = self.linked(plugin).await?;
         let mut store = self.new_store(access, memory_bytes, &settings.read_dirs);
         let result = async {
-            let instance = plugin.pre.instantiate_async(&mut store).await?;
-            plugin
+            let instance = linked.pre.instantiate_async(&mut store).await?;
+            linked
                 .exports
                 .dispatch(&mut store, &instance, invocation)
                 .await
@@ -518,9 +523,18 @@ const PROVIDED_WASI: &[&str] = &[
     "wasi:sockets/",
 ];
 
-fn imports_of(engine: &Engine, component: &wasmtime::component::Component) -> Imports {
+/// The names a component imports, as its type lists them.
+fn import_names(engine: &Engine, component: &wasmtime::component::Component) -> Vec<String> {
+    component
+        .component_type()
+        .imports(engine)
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+fn imports_of<'a>(names: impl IntoIterator<Item = &'a str>) -> Imports {
     let mut imports = Imports::default();
-    for (name, _) in component.component_type().imports(engine) {
+    for name in names {
         if let Some(cap) = Capability::from_import(name) {
             imports.requested.insert(cap);
         } else if !name.starts_with(crate::bindings::WIT_PACKAGE_NAMESPACE)
@@ -534,13 +548,27 @@ fn imports_of(engine: &Engine, component: &wasmtime::component::Component) -> Im
     imports
 }
 
+/// The permission request of a component importing `names`; refused when it imports
+/// what this host does not provide.
+fn check_imports(names: &[String]) -> anyhow::Result<CapabilitySet> {
+    let Imports { requested, foreign } = imports_of(names.iter().map(String::as_str));
+    if !foreign.is_empty() {
+        anyhow::bail!(
+            "imports interfaces this host does not provide: {}",
+            foreign.join(", ")
+        );
+    }
+    Ok(requested)
+}
+
 /// Reads a component's imports without instantiating or running it.
 pub fn inspect_imports(wasm: &[u8]) -> anyhow::Result<Imports> {
     let engine = engine::new_engine().map_err(wasm_error)?;
     let component = wasmtime::component::Component::from_binary(&engine, wasm)
         .map_err(wasm_error)
         .context("not a valid wasm32-wasip2 component")?;
-    Ok(imports_of(&engine, &component))
+    let names = import_names(&engine, &component);
+    Ok(imports_of(names.iter().map(String::as_str)))
 }
 
 /// Whether compiled plugins under the cache root `root` would be trusted, by the rule
@@ -652,7 +680,7 @@ fn mask_host_codes(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn tool_names(plugin: &LoadedPlugin) -> Vec<(String, Option<Arc<Map>>)> {
+    fn tool_names(plugin: &LoadedPlugin) -> Vec<(String, Option<manifest::Schema>)> {
         plugin
             .manifest
             .tools
@@ -661,18 +689,10 @@ mod tests {
             .collect()
     }
 
-    type Map = serde_json::Map<String, serde_json::Value>;
-
     #[tokio::test]
     async fn a_warm_load_takes_the_manifest_from_the_cache_and_offers_the_same() {
         let root = tempfile::tempdir().unwrap();
-        let runtime = Runtime::new(
-            Limits::default(),
-            Some(root.path()),
-            Arc::new(DockerConnector::new()),
-            Arc::new(Identity::new(Some("team:cache")).unwrap()),
-        )
-        .unwrap();
+        let runtime = runtime_caching_in(root.path());
         let source = crate::embedded::builtin_plugins()
             .into_iter()
             .find(|source| source.origin == "builtin:containers")
@@ -687,6 +707,11 @@ mod tests {
             (warm.cache, warm.manifest_cached),
             (CacheOutcome::Hit, true)
         );
+        // The cold load ran the plugin, so its code is linked; the warm one links on
+        // the first call.
+        assert!(cold.code.is_linked() && !warm.code.is_linked());
+        runtime.linked(&warm).await.unwrap();
+        assert!(warm.code.is_linked());
         assert_eq!(tool_names(&warm), tool_names(&cold));
         for (cold, warm) in cold.manifest.tools.iter().zip(&warm.manifest.tools) {
             assert_eq!(cold.input_schema, warm.input_schema);
@@ -706,6 +731,71 @@ mod tests {
         assert_eq!(tool_names(&asked), tool_names(&cold));
         let again = runtime.load(source).await.unwrap();
         assert!(again.manifest_cached);
+    }
+
+    fn runtime_caching_in(root: &std::path::Path) -> Runtime {
+        Runtime::new(
+            Limits::default(),
+            Some(root),
+            Arc::new(DockerConnector::new()),
+            Arc::new(Identity::new(Some("team:cache")).unwrap()),
+        )
+        .unwrap()
+    }
+
+    /// Loads `source` twice, so the second load is warm (its code not linked yet), and
+    /// damages the artifact that load checked, in place; the artifact's path beside.
+    async fn warm_with_a_damaged_artifact(
+        runtime: &Runtime,
+        source: &PluginSource,
+    ) -> (LoadedPlugin, std::path::PathBuf) {
+        runtime.load(source.clone()).await.unwrap();
+        let warm = runtime.load(source.clone()).await.unwrap();
+        assert!(!warm.code.is_linked());
+        let artifact = runtime
+            .cache
+            .dir()
+            .unwrap()
+            .join(format!("{}.cwasm", source.digest));
+        std::fs::write(&artifact, DAMAGED).unwrap();
+        (warm, artifact)
+    }
+
+    const DAMAGED: &[u8] = b"not an artifact";
+
+    #[tokio::test]
+    async fn a_builtin_whose_artifact_went_bad_is_compiled_again_on_its_first_call() {
+        let root = tempfile::tempdir().unwrap();
+        let runtime = runtime_caching_in(root.path());
+        let source = crate::embedded::builtin_plugins().remove(0);
+        let (warm, artifact) = warm_with_a_damaged_artifact(&runtime, &source).await;
+        runtime.linked(&warm).await.unwrap();
+        // The artifact was replaced, so the next start maps a good one again.
+        assert_ne!(std::fs::read(&artifact).unwrap(), DAMAGED);
+        let next = runtime.load(source.clone()).await.unwrap();
+        assert_eq!(next.cache, CacheOutcome::Hit);
+        runtime.linked(&next).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_plugin_file_is_compiled_again_only_while_it_has_the_vetted_digest() {
+        let root = tempfile::tempdir().unwrap();
+        let runtime = runtime_caching_in(&root.path().join("cache"));
+        let file = root.path().join("probe.wasm");
+        std::fs::copy(bulkhead_testkit::PROBE_WASM, &file).unwrap();
+        let source = crate::loader::read_source(&file).unwrap();
+        let (warm, _) = warm_with_a_damaged_artifact(&runtime, &source).await;
+
+        // Another file in its place: never compiled in the vetted one's stead.
+        std::fs::copy(bulkhead_testkit::HELLO_WASM, &file).unwrap();
+        let refused = runtime.linked(&warm).await.err().unwrap();
+        assert_eq!(refused.code, ErrorCode::PluginFault);
+        assert!(!warm.code.is_linked());
+
+        // The vetted bytes back: the next call links.
+        std::fs::copy(bulkhead_testkit::PROBE_WASM, &file).unwrap();
+        runtime.linked(&warm).await.unwrap();
+        assert!(warm.code.is_linked());
     }
 
     #[test]

@@ -8,13 +8,11 @@
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use rmcp::RoleServer;
-use rmcp::model::Tool;
 use rmcp::service::Peer;
 
 use crate::caller::Caller;
 use crate::capabilities::Tier;
 use crate::router::{RoutedTool, Router};
-use crate::transport::mcp::to_mcp_tool;
 
 /// Sessions remembered for change notifications; past this, the oldest is forgotten
 /// (it then re-lists only when it asks).
@@ -23,46 +21,25 @@ const MAX_LISTENING_SESSIONS: usize = 10_000;
 /// One generation of what is served.
 pub struct Served {
     pub router: Arc<Router>,
-    /// `tools/list` for a caller of each tier (read, moderate, destructive).
-    tools: [Arc<Vec<Tool>>; 3],
 }
 
 impl Served {
     pub fn new(router: Arc<Router>) -> Self {
-        // One MCP tool per listed tool, its schemas behind `Arc`s that the three lists
-        // share (a schema is the biggest part of a tool, and three copies showed in RSS).
-        let listed: Vec<(&RoutedTool, Tool)> = router
-            .listed()
-            .map(|tool| (tool, to_mcp_tool(tool)))
-            .collect();
-        let for_tier = |tier: Tier| {
-            let caller = Caller {
-                identity: Arc::clone(router.runtime().identity()),
-                tier,
-            };
-            Arc::new(
-                listed
-                    .iter()
-                    .filter(|(tool, _)| caller.may_use(tool.allowed()))
-                    .map(|(_, mcp)| mcp.clone())
-                    .collect(),
-            )
-        };
-        let tools = [
-            for_tier(Tier::Read),
-            for_tier(Tier::Moderate),
-            for_tier(Tier::Destructive),
-        ];
-        Served { router, tools }
+        Served { router }
     }
 
-    /// The tools a caller of `tier` may see.
-    pub fn tools_for(&self, tier: Tier) -> &Arc<Vec<Tool>> {
-        match tier {
-            Tier::Read => &self.tools[0],
-            Tier::Moderate => &self.tools[1],
-            Tier::Destructive => &self.tools[2],
-        }
+    /// The tools a caller of `tier` may see, in listing order. Their MCP form is built
+    /// per `tools/list` (see `to_mcp_tool`) rather than kept: the parsed schemas were
+    /// most of the heap after start, and a session lists tools rarely.
+    pub fn tools_for(&self, tier: Tier) -> Vec<&RoutedTool> {
+        let caller = Caller {
+            identity: Arc::clone(self.router.runtime().identity()),
+            tier,
+        };
+        self.router
+            .listed()
+            .filter(|tool| caller.may_use(tool.allowed()))
+            .collect()
     }
 }
 

@@ -116,10 +116,13 @@ pub fn to_mcp_tool(tool: &RoutedTool) -> Tool {
     let mut mcp = Tool::new(
         spec.name.clone(),
         spec.description.clone(),
-        Arc::clone(&spec.input_schema),
+        Arc::new(spec.input_schema.object()),
     );
     mcp.title = Some(spec.title.clone());
-    mcp.output_schema = spec.output_schema.clone();
+    mcp.output_schema = spec
+        .output_schema
+        .as_ref()
+        .map(|schema| Arc::new(schema.object()));
     mcp.annotations = Some(annotations);
     mcp
 }
@@ -190,8 +193,9 @@ impl ServerHandler for McpServer {
         let tier = self.caller(&context)?.tier;
         let served = self.catalog.current();
         let cursor = request.and_then(|r| r.cursor);
-        let (tools, next) = pagination::page(served.tools_for(tier), cursor.as_deref())?;
-        let mut result = ListToolsResult::with_all_items(tools);
+        let (tools, next) = pagination::page(&served.tools_for(tier), cursor.as_deref())?;
+        let mut result =
+            ListToolsResult::with_all_items(tools.into_iter().map(to_mcp_tool).collect());
         result.next_cursor = next;
         Ok(result)
     }
