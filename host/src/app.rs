@@ -207,8 +207,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     tracing::info!(tools = router.listed().count(), "serving MCP over stdio");
+    // Declared first, so it is dropped last: the flags go back once the ends are closed.
+    let (reader, writer, _restore) =
+        crate::transport::stdio::ends().context("opening stdin and stdout")?;
     let service = McpServer::new(catalog, Callers::Operator(operator), max_calls)
-        .serve(rmcp::transport::stdio())
+        .serve((reader, writer))
         .await
         .context("MCP session did not start")?;
     let reason = service.waiting().await.context("MCP session failed")?;

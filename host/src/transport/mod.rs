@@ -9,5 +9,6 @@ mod mcp_client;
 mod mcp_context;
 mod mcp_log;
 mod pagination;
+pub mod stdio;
 mod subscriptions;
 pub mod tls;
