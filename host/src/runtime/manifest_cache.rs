@@ -335,35 +335,24 @@ mod tests {
         );
     }
 
+    /// Why the file holding `value` is not used.
+    fn refusal(value: &serde_json::Value) -> String {
+        through_a_file(&serde_json::to_vec(value).unwrap())
+            .err()
+            .expect("the file is refused")
+    }
+
     #[test]
     fn another_host_version_or_a_damaged_file_is_not_used() {
         let mut value: serde_json::Value = serde_json::from_slice(&encoded()).unwrap();
         value["host"] = "0.0.0-other".into();
-        let other = serde_json::to_vec(&value).unwrap();
-        assert!(
-            through_a_file(&other)
-                .err()
-                .unwrap()
-                .contains("0.0.0-other")
-        );
+        assert!(refusal(&value).contains("0.0.0-other"));
         assert!(through_a_file(b"{\"format\":1").is_err());
         value["host"] = env!("CARGO_PKG_VERSION").into();
         value["wit"] = "0".repeat(64).into();
-        let other_contract = serde_json::to_vec(&value).unwrap();
-        assert!(
-            through_a_file(&other_contract)
-                .err()
-                .unwrap()
-                .contains("WIT contract")
-        );
+        assert!(refusal(&value).contains("WIT contract"));
         value["wit"] = WIT.into();
         value["tools"][0]["capabilities"][0] = "root-shell".into();
-        let unknown = serde_json::to_vec(&value).unwrap();
-        assert!(
-            through_a_file(&unknown)
-                .err()
-                .unwrap()
-                .contains("root-shell")
-        );
+        assert!(refusal(&value).contains("root-shell"));
     }
 }
