@@ -6,9 +6,10 @@
 //! for a call, so a plugin that is never called costs neither code pages nor wasmtime's
 //! metadata for it. Measured with the default plugins (release build): RSS after a warm
 //! start fell from 11.6 to 9.8 MiB, and a session that calls only the containers plugin
-//! peaked at 19.6 MiB instead of 20.3. The
-//! descriptor checked at load is the one mapped later: the file that runs is the file
-//! that was checked, whatever has been renamed onto the cache path since.
+//! peaked at 19.6 MiB instead of 20.3.
+//!
+//! The descriptor checked at load is the one mapped later: the file that runs is the
+//! file that was checked, whatever has been renamed onto the cache path since.
 //!
 //! Should the artifact not load when the call comes, the plugin is compiled again from
 //! its bytes (embedded, or read again from its file and matched against the digest it
@@ -40,7 +41,7 @@ pub(super) struct Linked {
 pub(super) enum Bytes {
     /// Built into the binary.
     Embedded(&'static [u8]),
-    /// Read from this file at load.
+    /// Read from this file at load (its origin, which names it).
     File(PathBuf),
 }
 

@@ -82,10 +82,6 @@ impl Schema {
         ))
     }
 
-    pub fn text(&self) -> &str {
-        &self.0
-    }
-
     /// The schema as a JSON object. The text was written from one by serde_json, so it
     /// reads back; were it ever not to, the empty object is what a client would get.
     pub fn object(&self) -> Map<String, Value> {
