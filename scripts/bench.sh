@@ -14,9 +14,7 @@ set -euo pipefail
 bh_export_target_dirs
 
 cd "$BH_ROOT"
-bash scripts/ensure-toolchain.sh
-bh_ensure_engine
-bash scripts/ensure-test-images.sh
+bh_ensure_toolchain_engine_images
 # Two builds, not one: built together, the driver's dependencies would unify features
 # with the server's and change the binary measured from the one the README builds.
 bh_timed build cargo build --release -p bulkhead

@@ -60,6 +60,14 @@ bh_ensure_engine() {
     fi
 }
 
+# What a script that builds the server and drives it against the engine needs first: the
+# pinned toolchain, an engine (see bh_ensure_engine) and the test images.
+bh_ensure_toolchain_engine_images() {
+    bash "$BH_ROOT/scripts/ensure-toolchain.sh"
+    bh_ensure_engine
+    bash "$BH_ROOT/scripts/ensure-test-images.sh"
+}
+
 # Prints the WIT directory a plugin project ($1) builds against: its own `wit/` when it
 # carries `wit/deps`, else a copy under the scratch folder $2 with this repository's
 # package added as the `bulkhead-plugin` dependency.

@@ -16,9 +16,7 @@ set -euo pipefail
 bh_export_target_dirs
 
 cd "$BH_ROOT"
-bash scripts/ensure-toolchain.sh
-bh_ensure_engine
-bash scripts/ensure-test-images.sh
+bh_ensure_toolchain_engine_images
 command -v valgrind >/dev/null 2>&1 || bh_apt_install_missing valgrind
 # The binary the README's command builds: the names in the list must be its names.
 bh_timed build cargo build --release -p bulkhead

@@ -46,18 +46,7 @@ async fn stats_of_a_running_container() {
 #[tokio::test]
 async fn top_lists_processes_and_redacts_arguments() {
     let mut cleanup = Cleanup::default();
-    let name = cleanup.container(&unique_name("top"));
-    docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        TEST_IMAGE,
-        "sh",
-        "-c",
-        "sleep 300 --password=hunter2 || sleep 300",
-    ])
-    .unwrap();
+    let (name, _) = cleanup.detached_shell("top", "sleep 300 --password=hunter2 || sleep 300");
     let server = start(ServerOptions::default()).await;
     let answer = server
         .call("docker_container_top", json!({"container": name}))

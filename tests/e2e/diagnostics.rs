@@ -282,20 +282,10 @@ async fn generated_compose_is_accepted_by_compose_plan() {
 #[tokio::test]
 async fn resources_read_back_real_logs_stats_and_inspections_and_names_complete() {
     let mut cleanup = Cleanup::default();
-    let name = cleanup.container(&unique_name("diag-res"));
-    let id = docker(&[
-        "run",
-        "-d",
-        "--name",
-        &name,
-        TEST_IMAGE,
-        "sh",
-        "-c",
+    let (name, id) = cleanup.detached_shell(
+        "diag-res",
         "echo resource-line-one; echo resource-line-two; sleep 300",
-    ])
-    .unwrap()
-    .trim()
-    .to_string();
+    );
     let server = start(ServerOptions::default()).await;
 
     let (logs, mime) = read(&server, &format!("docker://containers/{name}/logs"))

@@ -457,22 +457,20 @@ impl Cleanup {
         name.to_string()
     }
 
+    /// Runs `script` under `sh -c` in a detached test-image container named after
+    /// `prefix`; its name and id.
+    pub fn detached_shell(&mut self, prefix: &str, script: &str) -> (String, String) {
+        let name = self.container(&unique_name(prefix));
+        let id = docker(&["run", "-d", "--name", &name, TEST_IMAGE, "sh", "-c", script])
+            .expect("the test image runs");
+        (name, id.trim().to_string())
+    }
+
     /// Runs a container named after `prefix` whose logs grow by a line every second
     /// (a resource that keeps changing); its name.
     pub fn chatty_container(&mut self, prefix: &str) -> String {
-        let name = self.container(&unique_name(prefix));
-        docker(&[
-            "run",
-            "-d",
-            "--name",
-            &name,
-            TEST_IMAGE,
-            "sh",
-            "-c",
-            "while true; do date +%s%N; sleep 1; done",
-        ])
-        .expect("the test image runs");
-        name
+        self.detached_shell(prefix, "while true; do date +%s%N; sleep 1; done")
+            .0
     }
 }
 
